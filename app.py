@@ -1,0 +1,3 @@
+from timeline import create_app
+
+app = create_app()

@@ -1,0 +1,45 @@
+"""Timeline: an event-timeline REST API with fact checking."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from flask import Flask
+from flask_cors import CORS
+from flask_migrate import Migrate
+
+from . import auth, cli, errors, http
+from .api import register_blueprints
+from .config import settings
+from .db import configure_sqlite, db
+from .openapi import TimelineApi
+
+migrate = Migrate()
+MIGRATIONS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "migrations")
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.from_mapping(settings(app.instance_path))
+    if test_config is not None:
+        app.config.from_mapping(test_config)
+
+    db.init_app(app)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            configure_sqlite(db.engine)
+    migrate.init_app(app, db, directory=MIGRATIONS, render_as_batch=True)
+    register_blueprints(TimelineApi(app))
+    errors.init_app(app)
+    http.init_app(app)
+    auth.init_app(app)
+    cli.init_app(app)
+    CORS(
+        app,
+        resources={r"/api/*": {"origins": app.config["CORS_ORIGINS"]}},
+        expose_headers=["ETag", "Link", "Location"],
+        allow_headers=["Authorization", "Content-Type", "If-Match", "If-None-Match", "Idempotency-Key"],
+    )
+    return app

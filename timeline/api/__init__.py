@@ -1,0 +1,56 @@
+"""The v1 API: one blueprint per resource."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+import orjson
+from flask import Response, request
+import marshmallow as ma
+from flask_smorest import Api, Blueprint
+from webargs.flaskparser import FlaskParser
+
+from ..read_model import Page
+
+API_PREFIX = "/api/v1"
+JSON = "application/json"
+
+
+class StrictParser(FlaskParser):
+    """Refuse unknown query parameters too, so that a typo is an error, not ignored."""
+
+    DEFAULT_UNKNOWN_BY_LOCATION = {**FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION, "query": ma.RAISE}
+
+
+class ApiBlueprint(Blueprint):
+    ARGUMENTS_PARSER = StrictParser()
+
+
+def json_response(body: str | bytes, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(body, status=status, headers=headers, mimetype=JSON)
+
+
+def page_response(page: Page, **fields: object) -> Response:
+    """A page of stored documents; the next page's URL also goes in a Link header."""
+    head = "".join(f'"{name}":{orjson.dumps(value).decode()},' for name, value in fields.items())
+    body = f'{{{head}"items":{page.items_json()},"next_cursor":{orjson.dumps(page.next_cursor).decode()}}}'
+    response = json_response(body)
+    if page.next_cursor is not None:
+        args = request.args.to_dict()
+        args["cursor"] = page.next_cursor
+        response.headers["Link"] = f'<{request.base_url}?{urlencode(args)}>; rel="next"'
+    return conditional(response)
+
+
+def conditional(response: Response) -> Response:
+    """Add an ETag and answer 304 when the client's copy is current."""
+    if "ETag" not in response.headers:
+        response.add_etag()
+    return response.make_conditional(request)
+
+
+def register_blueprints(api: Api) -> None:
+    from . import events, health, review_queue, sources, timelines
+
+    for module in (timelines, events, sources, review_queue, health):
+        api.register_blueprint(module.blp, url_prefix=API_PREFIX)

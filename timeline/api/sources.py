@@ -1,0 +1,86 @@
+"""Sources: the documents that citations quote."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import url_for
+from flask.views import MethodView
+from sqlalchemy import select
+
+from .. import services
+from ..auth import EDITOR, current_actor, role_required
+from ..cursors import decode_cursor, encode_cursor
+from ..db import db
+from ..domain.urls import normalise_url
+from ..models import Source
+from ..schemas import SourcePageSchema, SourcePatchSchema, SourceQuery, SourceSchema
+from ..writes import write_operation
+from . import ApiBlueprint, conditional, json_response
+
+blp = ApiBlueprint("sources", __name__, description="Documents that back events")
+
+_SOURCE_ID = {"in": "path", "name": "source_id", "required": True, "schema": {"type": "string"}}
+_SCHEMA = SourceSchema()
+
+
+@blp.route("/sources")
+class Sources(MethodView):
+    @blp.arguments(SourceQuery, location="query", as_kwargs=True)
+    @blp.response(200, SourcePageSchema)
+    def get(self, **args: Any) -> Any:
+        """List sources, oldest first, or find one by URL
+
+        With `url`, the page holds the source with that URL (compared normalised), or nothing.
+        """
+        stmt = select(Source).order_by(Source.seq).limit(args["limit"] + 1)
+        if "url" in args:
+            stmt = stmt.where(Source.url_key == normalise_url(args["url"]))
+        if "cursor" in args:
+            (after,) = decode_cursor(args["cursor"], (int,))
+            stmt = stmt.where(Source.seq > after)
+        sources = list(db.session.scalars(stmt))
+        next_cursor = None
+        if len(sources) > args["limit"]:
+            sources = sources[: args["limit"]]
+            next_cursor = encode_cursor(sources[-1].seq)
+        return {"items": sources, "next_cursor": next_cursor}
+
+    @role_required(EDITOR)
+    @write_operation(idempotent=True)
+    @blp.arguments(SourceSchema)
+    @blp.response(
+        201, SourceSchema, headers={"Location": {"description": "The new source's URL", "schema": {"type": "string"}}}
+    )
+    @blp.alt_response(409, response="CONFLICT", description="A source with this URL exists")
+    def post(self, data: dict[str, Any]) -> Any:
+        """Create a source
+
+        Its URL must be new after normalisation; a 409 names the existing source.
+        """
+        source = services.create_source(data, current_actor())
+        db.session.flush()
+        location = url_for("sources.SourceById", source_id=source.id)
+        return json_response(_SCHEMA.dumps(source), 201, {"Location": location})
+
+
+@blp.route("/sources/<source_id>", parameters=[_SOURCE_ID])
+class SourceById(MethodView):
+    @blp.response(200, SourceSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def get(self, source_id: str) -> Any:
+        """Get a source"""
+        return conditional(json_response(_SCHEMA.dumps(services.get_source(source_id))))
+
+    @role_required(EDITOR)
+    @write_operation()
+    @blp.arguments(SourcePatchSchema)
+    @blp.response(200, SourceSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT", description="Another source has this URL")
+    def patch(self, data: dict[str, Any], source_id: str) -> Any:
+        """Edit a source
+
+        Events that cite it show the change at once.
+        """
+        return services.update_source(services.get_source(source_id), data, current_actor())

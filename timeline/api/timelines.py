@@ -1,0 +1,69 @@
+"""Country-pair timelines, their summaries, and the list of pairs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from flask.views import MethodView
+
+from ..domain.countries import CountryPair, InvalidPair, UnknownCountry
+from ..errors import NotFound
+from ..read_model import pair_counts, pair_json, timeline_page, timeline_summary
+from ..schemas import PairListSchema, TimelinePageSchema, TimelineQuery, TimelineSummarySchema
+from . import ApiBlueprint, conditional, json_response, page_response
+
+blp = ApiBlueprint(
+    "timelines",
+    __name__,
+    description="Ordered timelines of the events between two countries",
+)
+
+_PAIR_PARAMETER = {
+    "in": "path",
+    "name": "pair",
+    "required": True,
+    "description": "Two ISO 3166-1 codes joined by '-', in any order and case: IN-RU, ru-in, IND-RUS",
+    "schema": {"type": "string", "pattern": "^[A-Za-z]{2,3}-[A-Za-z]{2,3}$", "example": "IN-RU"},
+}
+
+
+def parse_pair(text: str) -> CountryPair:
+    """The canonical pair for a path segment; 404 names the bad code."""
+    try:
+        return CountryPair.parse(text)
+    except (InvalidPair, UnknownCountry) as error:
+        raise NotFound(str(error), errors={"pair": [str(error)]}, problem_type="unknown-pair") from None
+
+
+@blp.route("/timelines/<pair>", parameters=[_PAIR_PARAMETER])
+class Timeline(MethodView):
+    @blp.arguments(TimelineQuery, location="query", as_kwargs=True)
+    @blp.response(200, TimelinePageSchema, headers={"Link": {"schema": {"type": "string"}}})
+    @blp.alt_response(404, response="NOT_FOUND")
+    def get(self, pair: str, **args: Any) -> Any:
+        """A pair's events in timeline order
+
+        Events of both countries (and of any larger group including both), ordered by
+        the earliest day their date can mean, coarser precision first, then creation
+        order. Follow `next_cursor` (or the `Link: rel="next"` header) for the next page.
+        """
+        canonical = parse_pair(pair)
+        return page_response(timeline_page(canonical, args), pair=pair_json(canonical))
+
+
+@blp.route("/timelines/<pair>/summary", parameters=[_PAIR_PARAMETER])
+class TimelineSummary(MethodView):
+    @blp.response(200, TimelineSummarySchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def get(self, pair: str) -> Any:
+        """Counts of a pair's events by claim status and by year"""
+        return conditional(json_response(orjson.dumps(timeline_summary(parse_pair(pair)))))
+
+
+@blp.route("/pairs")
+class Pairs(MethodView):
+    @blp.response(200, PairListSchema)
+    def get(self) -> Any:
+        """Every country pair that has events, with counts"""
+        return conditional(json_response(orjson.dumps({"items": pair_counts()})))

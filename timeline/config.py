@@ -1,0 +1,34 @@
+"""Settings, read from the environment so that one variable switches a deployment."""
+
+from __future__ import annotations
+
+import os
+from importlib.metadata import version
+from typing import Any
+
+
+def _flag(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def settings(instance_path: str) -> dict[str, Any]:
+    """The configuration of an app whose instance folder is ``instance_path``."""
+    default_database = "sqlite:///" + os.path.join(instance_path, "timeline.db")
+    return {
+        "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL", default_database),
+        # Reads are public unless the operator turns that off.
+        "READS_REQUIRE_TOKEN": _flag("READS_REQUIRE_TOKEN"),
+        # Four eyes: a reviewer may not review their own event unless this is set.
+        "ALLOW_SELF_REVIEW": _flag("ALLOW_SELF_REVIEW"),
+        "CORS_ORIGINS": os.environ.get("CORS_ORIGINS", "*"),
+        "MAX_CONTENT_LENGTH": 1024 * 1024,
+        "IDEMPOTENCY_KEY_TTL_HOURS": 24,
+        "API_TITLE": "Timeline API",
+        "API_VERSION": version("timeline"),
+        "OPENAPI_VERSION": "3.1.0",
+        "OPENAPI_URL_PREFIX": "/",
+        "OPENAPI_JSON_PATH": "api/v1/openapi.json",
+    }

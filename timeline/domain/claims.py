@@ -1,0 +1,105 @@
+"""Claim statuses and the editorial rules that change them.
+
+Every new event is ``unverified``; the status changes only through a review.
+The allowed transitions form a small state machine, and a decided status needs
+evidence: ``verified`` a supporting citation, ``false`` a disputing one,
+``disputed`` one of each. A reviewer may not review an event they created
+(four eyes) unless the operator allows it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from enum import StrEnum
+
+
+class ClaimStatus(StrEnum):
+    UNVERIFIED = "unverified"
+    IN_REVIEW = "in_review"
+    VERIFIED = "verified"
+    DISPUTED = "disputed"
+    FALSE = "false"
+
+
+class Stance(StrEnum):
+    SUPPORTS = "supports"
+    DISPUTES = "disputes"
+    CONTEXT = "context"
+
+
+DECIDED = frozenset({ClaimStatus.VERIFIED, ClaimStatus.DISPUTED, ClaimStatus.FALSE})
+AWAITING_REVIEW = frozenset({ClaimStatus.UNVERIFIED, ClaimStatus.IN_REVIEW})
+
+TRANSITIONS: dict[ClaimStatus, frozenset[ClaimStatus]] = {
+    ClaimStatus.UNVERIFIED: frozenset(
+        {ClaimStatus.IN_REVIEW, ClaimStatus.VERIFIED, ClaimStatus.DISPUTED, ClaimStatus.FALSE}
+    ),
+    ClaimStatus.IN_REVIEW: frozenset(
+        {ClaimStatus.UNVERIFIED, ClaimStatus.VERIFIED, ClaimStatus.DISPUTED, ClaimStatus.FALSE}
+    ),
+    # A decided claim can only be reopened.
+    ClaimStatus.VERIFIED: frozenset({ClaimStatus.IN_REVIEW}),
+    ClaimStatus.DISPUTED: frozenset({ClaimStatus.IN_REVIEW}),
+    ClaimStatus.FALSE: frozenset({ClaimStatus.IN_REVIEW}),
+}
+
+EVIDENCE_NEEDED: dict[ClaimStatus, frozenset[Stance]] = {
+    ClaimStatus.VERIFIED: frozenset({Stance.SUPPORTS}),
+    ClaimStatus.FALSE: frozenset({Stance.DISPUTES}),
+    ClaimStatus.DISPUTED: frozenset({Stance.SUPPORTS, Stance.DISPUTES}),
+}
+
+# Edits to these fields change what the claim says, so a decided claim is reopened.
+SUBSTANTIVE_FIELDS = frozenset({"title", "date", "end_date", "approximate", "countries", "citations"})
+
+SYSTEM_REVIEWER = "system"
+
+
+class ReviewRefused(Exception):
+    """A review that breaks an editorial rule; ``rule`` names it for clients."""
+
+    def __init__(self, rule: str, detail: str, *, status: int = 409) -> None:
+        super().__init__(detail)
+        self.rule = rule
+        self.detail = detail
+        self.status = status
+
+
+def check_review(
+    *,
+    current: ClaimStatus,
+    target: ClaimStatus,
+    stances: Iterable[Stance],
+    reviewer: str,
+    creator: str | None,
+    allow_self_review: bool,
+) -> None:
+    """Raise ReviewRefused unless this reviewer may move the claim to ``target``."""
+    if not allow_self_review and creator is not None and reviewer == creator:
+        raise ReviewRefused(
+            "four-eyes",
+            f"'{reviewer}' created this event and cannot review it; "
+            "another reviewer must decide it.",
+        )
+    if target not in TRANSITIONS[current]:
+        allowed = ", ".join(sorted(TRANSITIONS[current])) or "none"
+        raise ReviewRefused(
+            "transition",
+            f"A claim that is '{current}' cannot move to '{target}'; "
+            f"from '{current}' it can move to: {allowed}.",
+        )
+    missing = EVIDENCE_NEEDED.get(target, frozenset()) - set(stances)
+    if missing:
+        needed = " and ".join(f"a '{stance}' citation" for stance in sorted(missing))
+        raise ReviewRefused(
+            "evidence",
+            f"Marking a claim '{target}' needs {needed}; "
+            "add one with POST /api/v1/events/{id}/citations, then review again.",
+        )
+
+
+def status_after_edit(current: ClaimStatus, changed: Iterable[str]) -> ClaimStatus | None:
+    """The status a decided claim falls back to after a substantive edit, if any."""
+    if current in DECIDED and SUBSTANTIVE_FIELDS.intersection(changed):
+        return ClaimStatus.IN_REVIEW
+    return None

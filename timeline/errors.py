@@ -1,0 +1,156 @@
+"""One error path: every 4xx and 5xx is an RFC 9457 ``application/problem+json``.
+
+Views raise a subclass of ``ApiProblem`` (one per status); werkzeug's own HTTP
+errors (unknown route, wrong method, body too large) and flask-smorest's input
+validation errors pass through the same handler, and anything unexpected
+becomes a bare 500 with no traceback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from http import HTTPStatus
+from typing import Any
+
+import orjson
+from flask import Flask, Response, current_app
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+PROBLEM_JSON = "application/problem+json"
+PROBLEM_TYPE_BASE = "urn:timeline:problem:"
+
+FieldErrors = dict[str, list[str]]
+
+
+class ApiProblem(HTTPException):
+    """An error answered as a problem document; subclasses fix the status."""
+
+    code = 500
+    problem_type = "about:blank"
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        errors: FieldErrors | None = None,
+        problem_type: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        **extensions: Any,
+    ) -> None:
+        super().__init__(detail)
+        self.errors = errors
+        if problem_type is not None:
+            self.problem_type = PROBLEM_TYPE_BASE + problem_type
+        self.extra_headers = dict(headers or {})
+        self.extensions = extensions
+
+
+class BadRequest(ApiProblem):
+    code = 400
+
+
+class Unauthorized(ApiProblem):
+    code = 401
+
+
+class Forbidden(ApiProblem):
+    code = 403
+
+
+class NotFound(ApiProblem):
+    code = 404
+
+
+class Conflict(ApiProblem):
+    code = 409
+
+
+class Gone(ApiProblem):
+    code = 410
+
+
+class PreconditionFailed(ApiProblem):
+    code = 412
+
+
+class UnsupportedMediaType(ApiProblem):
+    code = 415
+
+
+class UnprocessableEntity(ApiProblem):
+    code = 422
+
+
+class PreconditionRequired(ApiProblem):
+    code = 428
+
+
+def flatten_errors(messages: Any, prefix: str = "") -> FieldErrors:
+    """marshmallow's nested messages as one map of dotted field paths to messages.
+
+    The request location (json, query, headers) that webargs puts on top is dropped.
+    """
+    flat: FieldErrors = {}
+    if isinstance(messages, Mapping):
+        for key, value in messages.items():
+            name = f"{prefix}.{key}" if prefix else str(key)
+            if not prefix and key in {"json", "query", "headers", "view_args", "form"}:
+                name = ""
+            flat.update(flatten_errors(value, name))
+    elif isinstance(messages, list) and all(isinstance(item, str) for item in messages):
+        flat.setdefault(prefix or "_schema", []).extend(messages)
+    elif isinstance(messages, list):
+        for item in messages:
+            flat.update(flatten_errors(item, prefix))
+    else:
+        flat.setdefault(prefix or "_schema", []).append(str(messages))
+    return flat
+
+
+def _validation_detail(errors: FieldErrors) -> str:
+    fields = ", ".join(sorted(errors))
+    return f"The request has invalid input in: {fields}. See 'errors' for each field."
+
+
+def problem_response(error: HTTPException) -> Response:
+    status = error.code or 500
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+        "detail": error.description or HTTPStatus(status).description,
+    }
+    headers: dict[str, str] = {}
+    if isinstance(error, ApiProblem):
+        body["type"] = error.problem_type
+        if error.errors:
+            body["errors"] = error.errors
+        body.update(error.extensions)
+        headers.update(error.extra_headers)
+    else:
+        data = getattr(error, "data", None) or {}
+        if "messages" in data:  # webargs / flask-smorest input validation
+            errors = flatten_errors(data["messages"])
+            body["type"] = PROBLEM_TYPE_BASE + "invalid-input"
+            body["detail"] = _validation_detail(errors)
+            body["errors"] = errors
+        headers.update(data.get("headers") or {})
+        # werkzeug adds Allow to 405 and similar protocol headers.
+        headers.update(
+            (name, value)
+            for name, value in error.get_headers()
+            if name.lower() not in {"content-type", "content-length"}
+        )
+    return Response(orjson.dumps(body), status=status, headers=headers, mimetype=PROBLEM_JSON)
+
+
+def _unexpected_error(error: Exception) -> Response:
+    current_app.logger.exception("Unhandled error", exc_info=error)
+    return problem_response(
+        InternalServerError("The server failed to answer this request; it has been logged.")
+    )
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(HTTPException, problem_response)
+    app.register_error_handler(Exception, _unexpected_error)

@@ -1,0 +1,307 @@
+"""Database models. The schema itself is made only by the migrations."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    SmallInteger,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry, relationship
+
+from .domain.claims import ClaimStatus, Stance
+from .domain.countries import Country, country
+from .domain.dates import EventDate
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """A timestamp stored in UTC and always read back timezone-aware (SQLite drops it)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        return value.astimezone(dt.UTC) if value is not None else None
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    registry = registry(type_annotation_map={dt.datetime: UTCDateTime})
+
+
+def _one_of(column: str, values: type[ClaimStatus] | type[Stance] | tuple[str, ...]) -> str:
+    listed = ", ".join(f"'{value}'" for value in values)
+    return f"{column} IN ({listed})"
+
+
+ROLES = ("editor", "reviewer", "admin")
+
+
+class ApiToken(Base):
+    """A bearer token; only its SHA-256 hash is stored."""
+
+    __tablename__ = "api_tokens"
+    __table_args__ = (CheckConstraint(_one_of("role", ROLES), name="ck_api_tokens_role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[dt.datetime | None]
+
+
+class Source(Base):
+    """A document that backs events; its normalised URL is unique."""
+
+    __tablename__ = "sources"
+
+    seq: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[str] = mapped_column(String(36), unique=True, default=new_id)
+    url: Mapped[str] = mapped_column(String(2048))
+    url_key: Mapped[str] = mapped_column(String(2048), unique=True)
+    title: Mapped[str] = mapped_column(String(500))
+    publisher: Mapped[str | None] = mapped_column(String(200))
+    published_on: Mapped[dt.date | None]
+    author: Mapped[str | None] = mapped_column(String(200))
+    archive_url: Mapped[str | None] = mapped_column(String(2048))
+    created_by: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    citations: Mapped[list[Citation]] = relationship(back_populates="source")
+
+
+class Event(Base):
+    """A dated event between two or more countries.
+
+    ``document`` is the event's JSON as the API returns it, rendered by the
+    event schema whenever the event changes, so reads never re-serialise.
+    """
+
+    __tablename__ = "events"
+    __table_args__ = (
+        CheckConstraint(_one_of("claim_status", ClaimStatus), name="ck_events_claim_status"),
+        Index("ix_events_timeline_order", "first_day", "precision", "seq"),
+        Index("ix_events_review_queue", "claim_status", "seq"),
+    )
+
+    seq: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[str] = mapped_column(String(36), unique=True, default=new_id)
+    title: Mapped[str] = mapped_column(String(300))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    date: Mapped[str] = mapped_column(String(10))
+    end_date: Mapped[str | None] = mapped_column(String(10))
+    approximate: Mapped[bool] = mapped_column(default=False)
+    # Derived from the date for ordering and range filters (proleptic ordinals).
+    first_day: Mapped[int]
+    last_day: Mapped[int]
+    precision: Mapped[int] = mapped_column(SmallInteger)
+    location_name: Mapped[str | None] = mapped_column(String(200))
+    location_country: Mapped[str | None] = mapped_column(String(2))
+    location_lat: Mapped[float | None] = mapped_column(Float)
+    location_lon: Mapped[float | None] = mapped_column(Float)
+    actors: Mapped[list[str]] = mapped_column(JSON, default=list)
+    claim_status: Mapped[str] = mapped_column(String(16), default=ClaimStatus.UNVERIFIED.value)
+    created_by: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    deleted_at: Mapped[dt.datetime | None]
+    deleted_by: Mapped[str | None] = mapped_column(String(80))
+    version: Mapped[int] = mapped_column(default=1)
+    document: Mapped[str] = mapped_column(Text, default="")
+
+    countries: Mapped[list[EventCountry]] = relationship(
+        cascade="all, delete-orphan", order_by="EventCountry.code", lazy="selectin"
+    )
+    tags: Mapped[list[EventTag]] = relationship(
+        cascade="all, delete-orphan", order_by="EventTag.position", lazy="selectin"
+    )
+    citations: Mapped[list[Citation]] = relationship(
+        back_populates="event",
+        cascade="all, delete-orphan",
+        order_by="Citation.seq",
+        lazy="selectin",
+    )
+
+    # Optimistic concurrency: every UPDATE carries "WHERE version = <the version read>",
+    # so a concurrent change makes it fail. The services bump the version themselves,
+    # once per change, however many flushes the change takes.
+    __mapper_args__: dict[str, Any] = {"version_id_col": version, "version_id_generator": False}
+
+    @property
+    def event_date(self) -> EventDate:
+        return EventDate.parse(self.date, self.end_date, self.approximate)
+
+    @property
+    def date_precision(self) -> str:
+        return self.event_date.precision.label
+
+    @property
+    def date_label(self) -> str:
+        return self.event_date.label()
+
+    @property
+    def country_codes(self) -> list[str]:
+        return [row.code for row in self.countries]
+
+    @property
+    def country_list(self) -> list[Country]:
+        return [country(row.code) for row in self.countries]
+
+    @property
+    def tag_names(self) -> list[str]:
+        return [row.tag for row in self.tags]
+
+    @property
+    def location(self) -> dict[str, Any] | None:
+        if self.location_name is None:
+            return None
+        return {
+            "name": self.location_name,
+            "country": self.location_country,
+            "lat": self.location_lat,
+            "lon": self.location_lon,
+        }
+
+
+class EventCountry(Base):
+    __tablename__ = "event_countries"
+    __table_args__ = (Index("ix_event_countries_code", "code", "event_seq"),)
+
+    event_seq: Mapped[int] = mapped_column(ForeignKey("events.seq"), primary_key=True)
+    code: Mapped[str] = mapped_column(String(2), primary_key=True)
+
+
+class EventTag(Base):
+    __tablename__ = "event_tags"
+    __table_args__ = (Index("ix_event_tags_tag", "tag", "event_seq"),)
+
+    event_seq: Mapped[int] = mapped_column(ForeignKey("events.seq"), primary_key=True)
+    tag: Mapped[str] = mapped_column(String(50), primary_key=True)
+    position: Mapped[int] = mapped_column(SmallInteger)
+
+
+class PairEvent(Base):
+    """The read model of a pair's timeline: one row per event and pair.
+
+    The primary key is the timeline order, so a page is one index range scan
+    and the row carries the event's rendered JSON.
+    """
+
+    __tablename__ = "pair_events"
+    __table_args__ = (
+        Index("ix_pair_events_status", "pair", "claim_status", "first_day", "precision", "seq"),
+        Index("ix_pair_events_event", "seq"),
+    )
+
+    pair: Mapped[str] = mapped_column(String(5), primary_key=True)
+    first_day: Mapped[int] = mapped_column(primary_key=True)
+    precision: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    seq: Mapped[int] = mapped_column(ForeignKey("events.seq"), primary_key=True)
+    last_day: Mapped[int]
+    year: Mapped[int] = mapped_column(SmallInteger)
+    claim_status: Mapped[str] = mapped_column(String(16))
+    document: Mapped[str] = mapped_column(Text)
+
+
+class Citation(Base):
+    """An event's link to a source: the quoted passage and its stance."""
+
+    __tablename__ = "citations"
+    __table_args__ = (
+        CheckConstraint(_one_of("stance", Stance), name="ck_citations_stance"),
+        Index("ix_citations_event", "event_seq", "seq"),
+        Index("ix_citations_source", "source_seq"),
+    )
+
+    seq: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[str] = mapped_column(String(36), unique=True, default=new_id)
+    event_seq: Mapped[int] = mapped_column(ForeignKey("events.seq"))
+    source_seq: Mapped[int] = mapped_column(ForeignKey("sources.seq"))
+    quote: Mapped[str] = mapped_column(Text)
+    stance: Mapped[str] = mapped_column(String(16))
+    created_by: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    event: Mapped[Event] = relationship(back_populates="citations")
+    source: Mapped[Source] = relationship(back_populates="citations", lazy="joined")
+
+
+class Review(Base):
+    """One change of an event's claim status. Append-only: never edited or deleted."""
+
+    __tablename__ = "reviews"
+    __table_args__ = (
+        CheckConstraint(_one_of("from_status", ClaimStatus), name="ck_reviews_from_status"),
+        CheckConstraint(_one_of("to_status", ClaimStatus), name="ck_reviews_to_status"),
+        Index("ix_reviews_event", "event_seq", "seq"),
+    )
+
+    seq: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[str] = mapped_column(String(36), unique=True, default=new_id)
+    event_seq: Mapped[int] = mapped_column(ForeignKey("events.seq"))
+    from_status: Mapped[str] = mapped_column(String(16))
+    to_status: Mapped[str] = mapped_column(String(16))
+    reviewer: Mapped[str] = mapped_column(String(80))
+    note: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    event: Mapped[Event] = relationship(lazy="joined")
+
+    @property
+    def event_id(self) -> str:
+        return self.event.id
+
+
+class EventRevision(Base):
+    """The event as it stood before an edit: who changed it, when, and what."""
+
+    __tablename__ = "event_revisions"
+    __table_args__ = (UniqueConstraint("event_seq", "version", name="uq_event_revisions_version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_seq: Mapped[int] = mapped_column(ForeignKey("events.seq"))
+    version: Mapped[int]
+    changed_by: Mapped[str] = mapped_column(String(80))
+    changed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    changed_fields: Mapped[list[str]] = mapped_column(JSON)
+    document: Mapped[str] = mapped_column(Text)
+
+
+class IdempotencyRecord(Base):
+    """The first response to a create sent with an Idempotency-Key."""
+
+    __tablename__ = "idempotency_records"
+
+    token_name: Mapped[str] = mapped_column(String(80), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status: Mapped[int]
+    body: Mapped[str] = mapped_column(Text)
+    location: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)

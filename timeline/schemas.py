@@ -1,0 +1,387 @@
+"""The API's schemas: the single source of request validation, responses and openapi.yaml."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
+
+from .domain.claims import ClaimStatus, Stance
+from .domain.dates import InvalidDateField, PartialDate
+from .domain.dates import EventDate as DomainEventDate
+from .fields import (
+    CountryCode,
+    PartialDateString,
+    StatusEnum,
+    StrictBoolean,
+    StrictFloat,
+)
+
+# Input limits; past them the answer is a 422 naming the field.
+MAX_TITLE = 300
+MAX_TEXT = 10_000
+MAX_NAME = 200
+MAX_URL = 2048
+MAX_COUNTRIES = 20
+MAX_LIST = 50
+MAX_TAG = 50
+MAX_PAGE = 200
+DEFAULT_PAGE = 50
+
+
+class ProblemSchema(Schema):
+    """An RFC 9457 problem document."""
+
+    type = fields.String(
+        required=True, metadata={"description": "A URI naming the kind of problem"}
+    )
+    title = fields.String(required=True, metadata={"description": "The status phrase"})
+    status = fields.Integer(required=True, metadata={"description": "The HTTP status code"})
+    detail = fields.String(required=True, metadata={"description": "What went wrong and why"})
+    errors = fields.Dict(
+        keys=fields.String(),
+        values=fields.List(fields.String()),
+        metadata={"description": "Messages by input field (dotted paths for nested fields)"},
+    )
+
+
+# --- output -----------------------------------------------------------------
+
+
+class CountrySchema(Schema):
+    code = fields.String(required=True, metadata={"example": "IN"})
+    name = fields.String(required=True, metadata={"example": "India"})
+
+
+class LocationSchema(Schema):
+    name = fields.String(required=True, validate=validate.Length(1, MAX_NAME))
+    country = CountryCode(allow_none=True, load_default=None)
+    lat = StrictFloat(allow_none=True, load_default=None, validate=validate.Range(-90, 90))
+    lon = StrictFloat(allow_none=True, load_default=None, validate=validate.Range(-180, 180))
+
+    @validates_schema
+    def _both_coordinates(self, data: dict[str, Any], **_: Any) -> None:
+        if (data.get("lat") is None) != (data.get("lon") is None):
+            raise ValidationError("Give both lat and lon, or neither.", "lat")
+
+
+class SourceSchema(Schema):
+    id = fields.String(required=True, dump_only=True)
+    url = fields.Url(
+        required=True, schemes={"http", "https"}, validate=validate.Length(max=MAX_URL)
+    )
+    title = fields.String(required=True, validate=validate.Length(1, 500))
+    publisher = fields.String(allow_none=True, validate=validate.Length(max=MAX_NAME))
+    published_on = fields.Date(allow_none=True)
+    author = fields.String(allow_none=True, validate=validate.Length(max=MAX_NAME))
+    archive_url = fields.Url(
+        allow_none=True, schemes={"http", "https"}, validate=validate.Length(max=MAX_URL)
+    )
+
+
+class SourcePatchSchema(SourceSchema):
+    """Any of a source's fields; the others keep their values."""
+
+    class Meta:
+        partial = True
+
+
+class CitationSchema(Schema):
+    id = fields.String(required=True, dump_only=True)
+    quote = fields.String(required=True, validate=validate.Length(1, MAX_TEXT))
+    stance = StatusEnum(Stance, required=True)
+    source = fields.Nested(SourceSchema, required=True)
+
+
+class EventSchema(Schema):
+    """An event as the API returns it."""
+
+    id = fields.String(required=True)
+    title = fields.String(required=True)
+    summary = fields.String(required=True)
+    date = fields.String(required=True, metadata={"example": "2019-11-05"})
+    end_date = fields.String(required=True, allow_none=True)
+    approximate = fields.Boolean(required=True)
+    date_precision = fields.String(
+        required=True, validate=validate.OneOf(["year", "month", "day"])
+    )
+    date_label = fields.String(required=True, metadata={"example": "5 Nov 2019"})
+    countries = fields.List(
+        fields.Nested(CountrySchema), required=True, attribute="country_list"
+    )
+    location = fields.Nested(LocationSchema, required=True, allow_none=True)
+    actors = fields.List(fields.String(), required=True)
+    tags = fields.List(fields.String(), required=True, attribute="tag_names")
+    claim_status = StatusEnum(ClaimStatus, required=True)
+    citations = fields.List(fields.Nested(CitationSchema), required=True)
+    created_at = fields.DateTime(required=True)
+    updated_at = fields.DateTime(required=True)
+    version = fields.Integer(required=True)
+
+
+class PairSchema(Schema):
+    id = fields.String(required=True, metadata={"example": "IN-RU"})
+    countries = fields.List(fields.Nested(CountrySchema), required=True)
+
+
+class TimelinePageSchema(Schema):
+    """One page of a pair's timeline."""
+
+    pair = fields.Nested(PairSchema, required=True)
+    items = fields.List(fields.Nested(EventSchema), required=True)
+    next_cursor = fields.String(required=True, allow_none=True)
+
+
+class EventPageSchema(Schema):
+    """One page of an event search."""
+
+    items = fields.List(fields.Nested(EventSchema), required=True)
+    next_cursor = fields.String(required=True, allow_none=True)
+
+
+class SourcePageSchema(Schema):
+    items = fields.List(fields.Nested(SourceSchema), required=True)
+    next_cursor = fields.String(required=True, allow_none=True)
+
+
+class StatusCountsSchema(Schema):
+    unverified = fields.Integer(required=True)
+    in_review = fields.Integer(required=True)
+    verified = fields.Integer(required=True)
+    disputed = fields.Integer(required=True)
+    false = fields.Integer(required=True)
+
+
+class YearCountSchema(Schema):
+    year = fields.Integer(required=True)
+    count = fields.Integer(required=True)
+
+
+class TimelineSummarySchema(Schema):
+    """Counts of a pair's timeline for charts."""
+
+    pair = fields.Nested(PairSchema, required=True)
+    total = fields.Integer(required=True)
+    by_status = fields.Nested(StatusCountsSchema, required=True)
+    by_year = fields.List(fields.Nested(YearCountSchema), required=True)
+    first_date = fields.Date(required=True, allow_none=True)
+    last_date = fields.Date(required=True, allow_none=True)
+
+
+class PairSummarySchema(PairSchema):
+    event_count = fields.Integer(required=True)
+
+
+class PairListSchema(Schema):
+    items = fields.List(fields.Nested(PairSummarySchema), required=True)
+
+
+class HealthSchema(Schema):
+    status = fields.String(required=True, validate=validate.OneOf(["ok", "unavailable"]))
+    database = fields.String(required=True, validate=validate.OneOf(["ok", "unavailable"]))
+    version = fields.String(required=True)
+
+
+# --- input ------------------------------------------------------------------
+
+_SET_BY_SERVER = {
+    "id": "The id is set by the server.",
+    "claim_status": (
+        "The claim status changes only through a review: "
+        "POST /api/v1/events/{id}/reviews with a status and a note."
+    ),
+    "version": "The version is set by the server; send the ETag in If-Match instead.",
+    "created_at": "Set by the server.",
+    "updated_at": "Set by the server.",
+    "date_precision": "Set by the server from the form of 'date'.",
+    "date_label": "Set by the server from the date.",
+}
+
+
+class _RefusesServerFields(Schema):
+    @pre_load
+    def _refuse_server_set_fields(self, data: Any, **_: Any) -> Any:
+        if isinstance(data, dict):
+            refused = {name: [_SET_BY_SERVER[name]] for name in data if name in _SET_BY_SERVER}
+            if refused:
+                raise ValidationError(refused)
+        return data
+
+
+class CitationCreateSchema(Schema):
+    """Cite a source, by id or inline; an inline source with a known URL reuses it."""
+
+    source_id = fields.String(validate=validate.Length(1, 36))
+    source = fields.Nested(SourceSchema)
+    quote = fields.String(required=True, validate=validate.Length(1, MAX_TEXT))
+    stance = StatusEnum(Stance, required=True)
+
+    @validates_schema
+    def _one_source(self, data: dict[str, Any], **_: Any) -> None:
+        if ("source_id" in data) == ("source" in data):
+            raise ValidationError("Give exactly one of 'source_id' or 'source'.", "source_id")
+
+
+class EventPatchSchema(_RefusesServerFields):
+    """Any of an event's fields; the others keep their values."""
+
+    title = fields.String(validate=validate.Length(1, MAX_TITLE))
+    summary = fields.String(validate=validate.Length(max=MAX_TEXT))
+    date = PartialDateString()
+    end_date = PartialDateString(allow_none=True)
+    approximate = StrictBoolean()
+    countries = fields.List(
+        CountryCode(), validate=validate.Length(2, MAX_COUNTRIES, error="Give 2 to {max} countries.")
+    )
+    location = fields.Nested(LocationSchema, allow_none=True)
+    actors = fields.List(
+        fields.String(validate=validate.Length(1, MAX_NAME)), validate=validate.Length(max=MAX_LIST)
+    )
+    tags = fields.List(
+        fields.String(validate=validate.Length(1, MAX_TAG)), validate=validate.Length(max=MAX_LIST)
+    )
+
+
+class EventCreateSchema(EventPatchSchema):
+    """A new event; its claim status starts 'unverified'."""
+
+    title = fields.String(required=True, validate=validate.Length(1, MAX_TITLE))
+    date = PartialDateString(required=True)
+    countries = fields.List(
+        CountryCode(),
+        required=True,
+        validate=validate.Length(2, MAX_COUNTRIES, error="Give 2 to {max} countries."),
+    )
+    citations = fields.List(
+        fields.Nested(CitationCreateSchema), validate=validate.Length(max=MAX_LIST)
+    )
+
+    @validates_schema
+    def _date_range(self, data: dict[str, Any], **_: Any) -> None:
+        check_date_range(data.get("date"), data.get("end_date"))
+
+
+def check_date_range(start: str | None, end: str | None) -> None:
+    """A field error unless the end (if any) is not before the start."""
+    if start is None:
+        return
+    try:
+        DomainEventDate.parse(start, end)
+    except InvalidDateField as error:
+        raise ValidationError(str(error), error.field) from None
+
+
+class ReviewCreateSchema(Schema):
+    """A reviewer's decision on a claim."""
+
+    status = StatusEnum(ClaimStatus, required=True)
+    note = fields.String(
+        required=True,
+        validate=validate.Length(1, MAX_TEXT, error="A review needs a note of 1 to {max} characters."),
+    )
+
+
+class ReviewSchema(Schema):
+    id = fields.String(required=True)
+    event_id = fields.String(required=True)
+    from_status = StatusEnum(ClaimStatus, required=True)
+    to_status = StatusEnum(ClaimStatus, required=True)
+    reviewer = fields.String(required=True)
+    note = fields.String(required=True)
+    created_at = fields.DateTime(required=True)
+
+
+class CitationCountsSchema(Schema):
+    supports = fields.Integer(required=True)
+    disputes = fields.Integer(required=True)
+    context = fields.Integer(required=True)
+
+
+class ReviewQueueItemSchema(Schema):
+    event = fields.Nested(EventSchema, required=True)
+    created_by = fields.String(required=True)
+    citation_counts = fields.Nested(CitationCountsSchema, required=True)
+
+
+class ReviewQueuePageSchema(Schema):
+    items = fields.List(fields.Nested(ReviewQueueItemSchema), required=True)
+    next_cursor = fields.String(required=True, allow_none=True)
+
+
+class ReviewListSchema(Schema):
+    items = fields.List(fields.Nested(ReviewSchema), required=True)
+
+
+class RevisionSchema(Schema):
+    """An earlier version of an event: the change that ended it."""
+
+    version = fields.Integer(required=True, metadata={"description": "The version it replaced"})
+    changed_by = fields.String(required=True)
+    changed_at = fields.DateTime(required=True)
+    changed_fields = fields.List(fields.String(), required=True)
+
+
+class RevisionListSchema(Schema):
+    items = fields.List(fields.Nested(RevisionSchema), required=True)
+
+
+# --- query strings ----------------------------------------------------------
+
+
+class EventReadQuery(Schema):
+    as_of = fields.AwareDateTime(
+        default_timezone=dt.UTC,
+        metadata={"description": "Return the event as it stood at this time (ISO 8601)"},
+    )
+
+
+class PageQuery(Schema):
+    limit = fields.Integer(
+        load_default=DEFAULT_PAGE,
+        validate=validate.Range(1, MAX_PAGE),
+        metadata={"description": f"Page size, 1 to {MAX_PAGE}"},
+    )
+    cursor = fields.String(
+        validate=validate.Length(1, 200),
+        metadata={"description": "The next_cursor of the previous page"},
+    )
+
+
+class TimelineQuery(PageQuery):
+    from_ = PartialDateString(
+        data_key="from", metadata={"description": "Keep events that end on or after this date"}
+    )
+    to = PartialDateString(metadata={"description": "Keep events that start on or before this date"})
+    status = StatusEnum(ClaimStatus)
+    tag = fields.String(validate=validate.Length(1, MAX_TAG))
+    q = fields.String(
+        validate=validate.Length(1, 200),
+        metadata={"description": "Words to find in the title, summary or actors"},
+    )
+    order = fields.String(load_default="asc", validate=validate.OneOf(["asc", "desc"]))
+
+    @validates_schema
+    def _range(self, data: dict[str, Any], **_: Any) -> None:
+        start, end = data.get("from_"), data.get("to")
+        if start and end and PartialDate.parse(end).last_day() < PartialDate.parse(start).first_day():
+            raise ValidationError(f"'to' ({end}) is before 'from' ({start}).", "to")
+
+
+class EventQuery(TimelineQuery):
+    country = CountryCode()
+    pair = fields.String(
+        validate=validate.Length(3, 7), metadata={"description": "A country pair such as IN-RU"}
+    )
+
+
+class SourceQuery(PageQuery):
+    url = fields.String(
+        validate=validate.Length(1, MAX_URL),
+        metadata={"description": "Find the source with this URL (compared normalised)"},
+    )
+
+
+class ReviewQueueQuery(PageQuery):
+    pair = fields.String(validate=validate.Length(3, 7))
+    status = fields.String(validate=validate.OneOf(["unverified", "in_review"]))

@@ -1,0 +1,335 @@
+"""Changes to events, sources, citations and claim statuses, with the editorial rules.
+
+Each function changes the session only; ``writes.write_operation`` commits.
+Every change to an event bumps its version (its ETag), keeps the previous
+version as a revision, and re-renders its read model.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select
+
+from .db import db
+from .domain.claims import (
+    SYSTEM_REVIEWER,
+    ClaimStatus,
+    ReviewRefused,
+    Stance,
+    check_review,
+    status_after_edit,
+)
+from .domain.countries import Country
+from .domain.dates import EventDate
+from .domain.urls import normalise_url
+from .errors import Conflict, Gone, NotFound, UnprocessableEntity
+from .models import (
+    Citation,
+    Event,
+    EventCountry,
+    EventRevision,
+    EventTag,
+    Review,
+    Source,
+    new_id,
+    utcnow,
+)
+from .read_model import refresh
+
+# --- lookups ------------------------------------------------------------------
+
+
+def get_event(event_id: str, *, include_deleted: bool = False) -> Event:
+    """The event, 404 when unknown and 410 when deleted."""
+    event = db.session.scalar(select(Event).where(Event.id == event_id))
+    if event is None:
+        raise NotFound(f"No event has the id '{event_id}'.")
+    if event.deleted_at is not None and not include_deleted:
+        raise Gone(f"The event '{event_id}' was deleted; it is kept for the record.")
+    return event
+
+
+def get_source(source_id: str, *, field: str | None = None) -> Source:
+    source = db.session.scalar(select(Source).where(Source.id == source_id))
+    if source is None:
+        message = f"No source has the id '{source_id}'."
+        if field is not None:
+            raise UnprocessableEntity(message, errors={field: [message]})
+        raise NotFound(message)
+    return source
+
+
+def find_source_by_url(url: str) -> Source | None:
+    return db.session.scalar(select(Source).where(Source.url_key == normalise_url(url)))
+
+
+# --- sources ------------------------------------------------------------------
+
+
+def create_source(data: dict[str, Any], actor: str) -> Source:
+    existing = find_source_by_url(data["url"])
+    if existing is not None:
+        raise Conflict(
+            f"A source with this URL exists: '{existing.id}'. Cite it by its id.",
+            problem_type="duplicate-source",
+            existing_id=existing.id,
+        )
+    return _new_source(data, actor)
+
+
+def _new_source(data: dict[str, Any], actor: str) -> Source:
+    source = Source(id=new_id(), url_key=normalise_url(data["url"]), created_by=actor, **data)
+    db.session.add(source)
+    return source
+
+
+def update_source(source: Source, data: dict[str, Any], actor: str) -> Source:
+    if "url" in data:
+        key = normalise_url(data["url"])
+        other = db.session.scalar(select(Source).where(Source.url_key == key, Source.id != source.id))
+        if other is not None:
+            raise Conflict(
+                f"Another source has this URL: '{other.id}'.",
+                problem_type="duplicate-source",
+                existing_id=other.id,
+            )
+        source.url_key = key
+    for name, value in data.items():
+        setattr(source, name, value)
+    source.updated_at = utcnow()
+    # Events embed their citations' sources: re-render each citing event.
+    for event in {citation.event for citation in source.citations}:
+        _record_change(event, actor=actor, changed=["citations"])
+        refresh(event)
+    return source
+
+
+def _source_for_citation(data: dict[str, Any], actor: str, field: str) -> Source:
+    if "source_id" in data:
+        return get_source(data["source_id"], field=f"{field}.source_id")
+    return find_source_by_url(data["source"]["url"]) or _new_source(data["source"], actor)
+
+
+# --- events -------------------------------------------------------------------
+
+
+def _apply_fields(event: Event, data: dict[str, Any]) -> None:
+    """Set an event's fields from validated input (any subset of them)."""
+    for name in ("title", "summary", "approximate"):
+        if name in data:
+            setattr(event, name, data[name])
+    if "date" in data or "end_date" in data:
+        event.date = data.get("date", event.date)
+        event.end_date = data.get("end_date", event.end_date)
+    if {"date", "end_date", "approximate"} & data.keys():
+        when = EventDate.parse(event.date, event.end_date, event.approximate)
+        event.first_day, event.precision = when.sort_key()
+        event.last_day = when.last_day().toordinal()
+    if "countries" in data:
+        event.countries = [EventCountry(code=c.code) for c in _sorted_countries(data["countries"])]
+    if "location" in data:
+        location = data["location"] or {}
+        event.location_name = location.get("name")
+        where: Country | None = location.get("country")
+        event.location_country = where.code if where else None
+        event.location_lat = location.get("lat")
+        event.location_lon = location.get("lon")
+    if "actors" in data:
+        event.actors = list(dict.fromkeys(actor.strip() for actor in data["actors"]))
+    if "tags" in data:
+        names = dict.fromkeys(tag.strip().lower() for tag in data["tags"])
+        event.tags = [EventTag(tag=name, position=i) for i, name in enumerate(names)]
+
+
+def _sorted_countries(countries: Iterable[Country]) -> list[Country]:
+    return sorted(set(countries))
+
+
+def create_event(data: dict[str, Any], actor: str) -> Event:
+    now = utcnow()
+    event = Event(
+        id=new_id(),
+        summary="",
+        approximate=False,
+        actors=[],
+        claim_status=ClaimStatus.UNVERIFIED.value,
+        created_by=actor,
+        created_at=now,
+        updated_at=now,
+        version=1,
+    )
+    _apply_fields(event, {"date": data["date"], "end_date": None, **data})
+    db.session.add(event)
+    for i, citation in enumerate(data.get("citations", [])):
+        _add_citation(event, citation, actor, field=f"citations.{i}")
+    refresh(event)
+    return event
+
+
+def update_event(event: Event, data: dict[str, Any], actor: str) -> Event:
+    before = _field_values(event)
+    _apply_fields(event, data)
+    changed = [name for name, value in _field_values(event).items() if value != before[name]]
+    if changed:
+        _record_change(event, actor=actor, changed=changed)
+        _reopen_if_substantive(event, changed, actor)
+        refresh(event)
+    return event
+
+
+def _field_values(event: Event) -> dict[str, Any]:
+    return {
+        "title": event.title,
+        "summary": event.summary,
+        "date": event.date,
+        "end_date": event.end_date,
+        "approximate": event.approximate,
+        "countries": event.country_codes,
+        "location": event.location,
+        "actors": list(event.actors),
+        "tags": event.tag_names,
+    }
+
+
+def delete_event(event: Event, actor: str) -> None:
+    _record_change(event, actor=actor, changed=["deleted"])
+    event.deleted_at = utcnow()
+    event.deleted_by = actor
+    refresh(event)
+
+
+def _record_change(event: Event, *, actor: str, changed: list[str]) -> None:
+    """Keep the event as it stood, then give it a new version."""
+    db.session.add(
+        EventRevision(
+            event_seq=event.seq,
+            version=event.version,
+            changed_by=actor,
+            changed_at=utcnow(),
+            changed_fields=changed,
+            document=event.document,
+        )
+    )
+    event.version += 1
+    event.updated_at = utcnow()
+
+
+def _reopen_if_substantive(event: Event, changed: list[str], actor: str) -> None:
+    reopened = status_after_edit(ClaimStatus(event.claim_status), changed)
+    if reopened is None:
+        return
+    fields = ", ".join(name for name in changed)
+    _append_review(
+        event,
+        reopened,
+        reviewer=SYSTEM_REVIEWER,
+        note=f"Reopened: {actor} changed {fields} of a '{event.claim_status}' claim.",
+    )
+
+
+# --- citations ----------------------------------------------------------------
+
+
+def _add_citation(event: Event, data: dict[str, Any], actor: str, field: str) -> Citation:
+    source = _source_for_citation(data, actor, field)
+    citation = Citation(
+        id=new_id(),
+        quote=data["quote"],
+        stance=data["stance"].value,
+        created_by=actor,
+        created_at=utcnow(),
+    )
+    event.citations.append(citation)
+    citation.source = source
+    return citation
+
+
+def add_citation(event: Event, data: dict[str, Any], actor: str) -> Citation:
+    citation = _add_citation(event, data, actor, field="")
+    _record_change(event, actor=actor, changed=["citations"])
+    _reopen_if_substantive(event, ["citations"], actor)
+    refresh(event)
+    return citation
+
+
+def remove_citation(event: Event, citation_id: str, actor: str) -> None:
+    citation = next((c for c in event.citations if c.id == citation_id), None)
+    if citation is None:
+        raise NotFound(f"The event has no citation '{citation_id}'.")
+    event.citations.remove(citation)
+    _record_change(event, actor=actor, changed=["citations"])
+    _reopen_if_substantive(event, ["citations"], actor)
+    refresh(event)
+
+
+# --- reviews ------------------------------------------------------------------
+
+
+def post_review(event: Event, status: ClaimStatus, note: str, reviewer: str) -> Review:
+    try:
+        check_review(
+            current=ClaimStatus(event.claim_status),
+            target=status,
+            stances=(Stance(citation.stance) for citation in event.citations),
+            reviewer=reviewer,
+            creator=event.created_by,
+            allow_self_review=current_app.config["ALLOW_SELF_REVIEW"],
+        )
+    except ReviewRefused as refusal:
+        error = Conflict if refusal.status == 409 else UnprocessableEntity
+        raise error(refusal.detail, problem_type=f"review-{refusal.rule}") from None
+    _record_change(event, actor=reviewer, changed=["claim_status"])
+    review = _append_review(event, status, reviewer=reviewer, note=note)
+    refresh(event)
+    return review
+
+
+def _append_review(event: Event, status: ClaimStatus, *, reviewer: str, note: str) -> Review:
+    review = Review(
+        id=new_id(),
+        event_seq=event.seq,
+        from_status=event.claim_status,
+        to_status=status.value,
+        reviewer=reviewer,
+        note=note,
+        created_at=utcnow(),
+    )
+    db.session.add(review)
+    event.claim_status = status.value
+    return review
+
+
+# --- history ------------------------------------------------------------------
+
+
+def reviews_of(event: Event) -> list[Review]:
+    return list(
+        db.session.scalars(select(Review).where(Review.event_seq == event.seq).order_by(Review.seq))
+    )
+
+
+def revisions_of(event: Event) -> list[EventRevision]:
+    return list(
+        db.session.scalars(
+            select(EventRevision)
+            .where(EventRevision.event_seq == event.seq)
+            .order_by(EventRevision.version)
+        )
+    )
+
+
+def event_as_of(event: Event, when: dt.datetime) -> str:
+    """The event's document as it stood at ``when``."""
+    if when < event.created_at:
+        raise NotFound(f"The event '{event.id}' did not exist yet at {when.isoformat()}.")
+    ended_after = db.session.scalar(
+        select(EventRevision.document)
+        .where(EventRevision.event_seq == event.seq, EventRevision.changed_at > when)
+        .order_by(EventRevision.version)
+        .limit(1)
+    )
+    return ended_after if ended_after is not None else event.document
