@@ -42,9 +42,7 @@ def _token_from_header() -> ApiToken | None:
         return None
     scheme, _, secret = header.partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
-        raise Unauthorized(
-            "The Authorization header must be 'Bearer <token>'.", headers=_CHALLENGE
-        )
+        raise Unauthorized("The Authorization header must be 'Bearer <token>'.", headers=_CHALLENGE)
     token = db.session.scalar(
         select(ApiToken).where(ApiToken.token_hash == hash_token(secret.strip()))
     )
@@ -87,9 +85,9 @@ def role_required(*roles: str) -> Callable[[F], F]:
                 )
             return view(*args, **kwargs)
 
-        return document(
-            security=[BEARER], responses={"401": "UNAUTHORIZED", "403": "FORBIDDEN"}
-        )(wrapper)
+        return document(security=[BEARER], responses={"401": "UNAUTHORIZED", "403": "FORBIDDEN"})(
+            wrapper
+        )
 
     return decorator
 
@@ -137,7 +135,9 @@ def list_tokens_command() -> None:
     """List tokens (never their secrets)."""
     for token in db.session.scalars(select(ApiToken).order_by(ApiToken.name)):
         state = f"revoked {token.revoked_at:%Y-%m-%d %H:%M}" if token.revoked_at else "active"
-        click.echo(f"{token.name}\t{token.role}\tcreated {token.created_at:%Y-%m-%d %H:%M}\t{state}")
+        click.echo(
+            f"{token.name}\t{token.role}\tcreated {token.created_at:%Y-%m-%d %H:%M}\t{state}"
+        )
 
 
 @tokens_cli.command("revoke")

@@ -32,7 +32,11 @@ class TimelineApi(Api):
         )
         self.spec.components.security_scheme(
             "bearerAuth",
-            {"type": "http", "scheme": "bearer", "description": "A token from 'flask tokens create'"},
+            {
+                "type": "http",
+                "scheme": "bearer",
+                "description": "A token from 'flask tokens create'",
+            },
         )
 
     def handle_http_exception(self, error: HTTPException) -> Any:

@@ -89,7 +89,9 @@ def _filtered(
     if "status" in args:
         stmt = stmt.where(table.claim_status == args["status"].value)
     if "from_" in args:
-        stmt = stmt.where(table.last_day >= PartialDate.parse(args["from_"]).first_day().toordinal())
+        stmt = stmt.where(
+            table.last_day >= PartialDate.parse(args["from_"]).first_day().toordinal()
+        )
     if "to" in args:
         stmt = stmt.where(table.first_day <= PartialDate.parse(args["to"]).last_day().toordinal())
     if "tag" in args:
@@ -103,9 +105,7 @@ def _filtered(
 
 def _matches_words(table: type[PairEvent] | type[Event], q: str) -> ColumnElement[bool]:
     """Every word of q appears in the title, summary or actors (any case)."""
-    searchable = func.lower(
-        Event.title + " " + Event.summary + " " + cast(Event.actors, String)
-    )
+    searchable = func.lower(Event.title + " " + Event.summary + " " + cast(Event.actors, String))
     words = [searchable.contains(word.lower(), autoescape=True) for word in q.split()]
     if table is Event:
         return and_(*words)
@@ -160,7 +160,9 @@ def event_page(args: dict[str, Any]) -> Page:
     )
     if "country" in args:
         stmt = stmt.where(
-            exists().where(EventCountry.event_seq == Event.seq, EventCountry.code == args["country"].code)
+            exists().where(
+                EventCountry.event_seq == Event.seq, EventCountry.code == args["country"].code
+            )
         )
     return keyset_page(Event, stmt, args)
 
@@ -198,6 +200,4 @@ def pair_counts() -> list[dict[str, Any]]:
     rows = db.session.execute(
         select(PairEvent.pair, func.count()).group_by(PairEvent.pair).order_by(PairEvent.pair)
     )
-    return [
-        {**pair_json(CountryPair.parse(pair)), "event_count": count} for pair, count in rows
-    ]
+    return [{**pair_json(CountryPair.parse(pair)), "event_count": count} for pair, count in rows]

@@ -8,8 +8,8 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
 
 from .domain.claims import ClaimStatus, Stance
-from .domain.dates import InvalidDateField, PartialDate
 from .domain.dates import EventDate as DomainEventDate
+from .domain.dates import InvalidDateField, PartialDate
 from .fields import (
     CountryCode,
     PartialDateString,
@@ -103,13 +103,9 @@ class EventSchema(Schema):
     date = fields.String(required=True, metadata={"example": "2019-11-05"})
     end_date = fields.String(required=True, allow_none=True)
     approximate = fields.Boolean(required=True)
-    date_precision = fields.String(
-        required=True, validate=validate.OneOf(["year", "month", "day"])
-    )
+    date_precision = fields.String(required=True, validate=validate.OneOf(["year", "month", "day"]))
     date_label = fields.String(required=True, metadata={"example": "5 Nov 2019"})
-    countries = fields.List(
-        fields.Nested(CountrySchema), required=True, attribute="country_list"
-    )
+    countries = fields.List(fields.Nested(CountrySchema), required=True, attribute="country_list")
     location = fields.Nested(LocationSchema, required=True, allow_none=True)
     actors = fields.List(fields.String(), required=True)
     tags = fields.List(fields.String(), required=True, attribute="tag_names")
@@ -232,7 +228,8 @@ class EventPatchSchema(_RefusesServerFields):
     end_date = PartialDateString(allow_none=True)
     approximate = StrictBoolean()
     countries = fields.List(
-        CountryCode(), validate=validate.Length(2, MAX_COUNTRIES, error="Give 2 to {max} countries.")
+        CountryCode(),
+        validate=validate.Length(2, MAX_COUNTRIES, error="Give 2 to {max} countries."),
     )
     location = fields.Nested(LocationSchema, allow_none=True)
     actors = fields.List(
@@ -278,7 +275,9 @@ class ReviewCreateSchema(Schema):
     status = StatusEnum(ClaimStatus, required=True)
     note = fields.String(
         required=True,
-        validate=validate.Length(1, MAX_TEXT, error="A review needs a note of 1 to {max} characters."),
+        validate=validate.Length(
+            1, MAX_TEXT, error="A review needs a note of 1 to {max} characters."
+        ),
     )
 
 
@@ -352,7 +351,9 @@ class TimelineQuery(PageQuery):
     from_ = PartialDateString(
         data_key="from", metadata={"description": "Keep events that end on or after this date"}
     )
-    to = PartialDateString(metadata={"description": "Keep events that start on or before this date"})
+    to = PartialDateString(
+        metadata={"description": "Keep events that start on or before this date"}
+    )
     status = StatusEnum(ClaimStatus)
     tag = fields.String(validate=validate.Length(1, MAX_TAG))
     q = fields.String(
@@ -364,7 +365,11 @@ class TimelineQuery(PageQuery):
     @validates_schema
     def _range(self, data: dict[str, Any], **_: Any) -> None:
         start, end = data.get("from_"), data.get("to")
-        if start and end and PartialDate.parse(end).last_day() < PartialDate.parse(start).first_day():
+        if (
+            start
+            and end
+            and PartialDate.parse(end).last_day() < PartialDate.parse(start).first_day()
+        ):
             raise ValidationError(f"'to' ({end}) is before 'from' ({start}).", "to")
 
 

@@ -90,7 +90,9 @@ def _new_source(data: dict[str, Any], actor: str) -> Source:
 def update_source(source: Source, data: dict[str, Any], actor: str) -> Source:
     if "url" in data:
         key = normalise_url(data["url"])
-        other = db.session.scalar(select(Source).where(Source.url_key == key, Source.id != source.id))
+        other = db.session.scalar(
+            select(Source).where(Source.url_key == key, Source.id != source.id)
+        )
         if other is not None:
             raise Conflict(
                 f"Another source has this URL: '{other.id}'.",

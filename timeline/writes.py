@@ -174,9 +174,7 @@ def _replay_or_reserve(key: str) -> Response | None:
     headers = {"Idempotent-Replayed": "true"}
     if record.location:
         headers["Location"] = record.location
-    return Response(
-        record.body, status=record.status, headers=headers, mimetype="application/json"
-    )
+    return Response(record.body, status=record.status, headers=headers, mimetype="application/json")
 
 
 def _store_response(key: str, response: Response) -> None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
+import marshmallow as ma
 import orjson
 from flask import Response, request
-import marshmallow as ma
 from flask_smorest import Api, Blueprint
 from webargs.flaskparser import FlaskParser
 
@@ -26,7 +26,9 @@ class ApiBlueprint(Blueprint):
     ARGUMENTS_PARSER = StrictParser()
 
 
-def json_response(body: str | bytes, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+def json_response(
+    body: str | bytes, status: int = 200, headers: dict[str, str] | None = None
+) -> Response:
     return Response(body, status=status, headers=headers, mimetype=JSON)
 
 

@@ -62,6 +62,7 @@ def _editable_event(event_id: str) -> Event:
 
 @blp.route("/events")
 class Events(MethodView):
+    @blp.doc(operationId="listEvents")
     @blp.arguments(EventQuery, location="query", as_kwargs=True)
     @blp.response(200, EventPageSchema, headers={"Link": {"description": "rel=next", **_STRING}})
     def get(self, **args: Any) -> Any:
@@ -71,6 +72,7 @@ class Events(MethodView):
         """
         return page_response(event_page(args))
 
+    @blp.doc(operationId="createEvent")
     @role_required(EDITOR)
     @write_operation(idempotent=True)
     @blp.arguments(EventCreateSchema)
@@ -87,6 +89,7 @@ class Events(MethodView):
 
 @blp.route("/events/<event_id>", parameters=[_EVENT_ID])
 class EventById(MethodView):
+    @blp.doc(operationId="getEvent")
     @blp.arguments(EventReadQuery, location="query", as_kwargs=True)
     @blp.response(200, EventSchema, headers=ETAG)
     @blp.alt_response(304, description="Not modified: the ETag in If-None-Match is current")
@@ -99,6 +102,7 @@ class EventById(MethodView):
             return conditional(json_response(services.event_as_of(event, args["as_of"])))
         return conditional(_event_response(event))
 
+    @blp.doc(operationId="updateEvent")
     @role_required(EDITOR)
     @write_operation()
     @requires_if_match
@@ -114,6 +118,7 @@ class EventById(MethodView):
         event = _editable_event(event_id)
         return _event_response(services.update_event(event, data, current_actor()))
 
+    @blp.doc(operationId="deleteEvent")
     @role_required(EDITOR)
     @write_operation()
     @requires_if_match
@@ -131,6 +136,7 @@ class EventById(MethodView):
 
 @blp.route("/events/<event_id>/citations", parameters=[_EVENT_ID])
 class Citations(MethodView):
+    @blp.doc(operationId="createCitation")
     @role_required(EDITOR)
     @write_operation(idempotent=True)
     @requires_if_match
@@ -145,9 +151,7 @@ class Citations(MethodView):
         """
         event = _editable_event(event_id)
         citation = services.add_citation(event, data, current_actor())
-        return json_response(
-            CitationSchema().dumps(citation), 201, {"ETag": f'"{etag_of(event)}"'}
-        )
+        return json_response(CitationSchema().dumps(citation), 201, {"ETag": f'"{etag_of(event)}"'})
 
 
 @blp.route(
@@ -155,6 +159,7 @@ class Citations(MethodView):
     parameters=[_EVENT_ID, {"in": "path", "name": "citation_id", "required": True, **_STRING}],
 )
 class CitationById(MethodView):
+    @blp.doc(operationId="deleteCitation")
     @role_required(EDITOR)
     @write_operation()
     @requires_if_match
@@ -170,6 +175,7 @@ class CitationById(MethodView):
 
 @blp.route("/events/<event_id>/reviews", parameters=[_EVENT_ID])
 class Reviews(MethodView):
+    @blp.doc(operationId="listReviews")
     @blp.response(200, ReviewListSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(410, response="GONE")
@@ -180,6 +186,7 @@ class Reviews(MethodView):
         """
         return {"items": services.reviews_of(services.get_event(event_id))}
 
+    @blp.doc(operationId="createReview")
     @role_required(REVIEWER)
     @write_operation(idempotent=True)
     @requires_if_match
@@ -201,6 +208,7 @@ class Reviews(MethodView):
 
 @blp.route("/events/<event_id>/revisions", parameters=[_EVENT_ID])
 class Revisions(MethodView):
+    @blp.doc(operationId="listRevisions")
     @blp.response(200, RevisionListSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(410, response="GONE")

@@ -11,7 +11,6 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ..db import db
 from ..schemas import HealthSchema
-
 from . import ApiBlueprint
 
 blp = ApiBlueprint("health", __name__, description="Whether the service can answer")
@@ -19,6 +18,7 @@ blp = ApiBlueprint("health", __name__, description="Whether the service can answ
 
 @blp.route("/health")
 class Health(MethodView):
+    @blp.doc(operationId="getHealth")
     @blp.response(200, HealthSchema)
     @blp.alt_response(503, schema=HealthSchema, description="The database does not answer")
     def get(self) -> Any:
@@ -30,5 +30,9 @@ class Health(MethodView):
             current_app.logger.exception("Health check: the database does not answer")
             db.session.rollback()
             database = "unavailable"
-        body = {"status": database, "database": database, "version": current_app.config["API_VERSION"]}
+        body = {
+            "status": database,
+            "database": database,
+            "version": current_app.config["API_VERSION"],
+        }
         return body, 200 if database == "ok" else 503

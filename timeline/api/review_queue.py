@@ -15,7 +15,6 @@ from ..domain.countries import CountryPair
 from ..errors import UnprocessableEntity
 from ..models import Event, PairEvent
 from ..schemas import ReviewQueuePageSchema, ReviewQueueQuery
-
 from . import ApiBlueprint
 
 blp = ApiBlueprint("review_queue", __name__, description="Claims waiting for review")
@@ -23,6 +22,7 @@ blp = ApiBlueprint("review_queue", __name__, description="Claims waiting for rev
 
 @blp.route("/review-queue")
 class ReviewQueue(MethodView):
+    @blp.doc(operationId="listReviewQueue")
     @role_required(EDITOR, REVIEWER)
     @blp.arguments(ReviewQueueQuery, location="query", as_kwargs=True)
     @blp.response(200, ReviewQueuePageSchema)

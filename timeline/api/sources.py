@@ -26,6 +26,7 @@ _SCHEMA = SourceSchema()
 
 @blp.route("/sources")
 class Sources(MethodView):
+    @blp.doc(operationId="listSources")
     @blp.arguments(SourceQuery, location="query", as_kwargs=True)
     @blp.response(200, SourcePageSchema)
     def get(self, **args: Any) -> Any:
@@ -46,11 +47,14 @@ class Sources(MethodView):
             next_cursor = encode_cursor(sources[-1].seq)
         return {"items": sources, "next_cursor": next_cursor}
 
+    @blp.doc(operationId="createSource")
     @role_required(EDITOR)
     @write_operation(idempotent=True)
     @blp.arguments(SourceSchema)
     @blp.response(
-        201, SourceSchema, headers={"Location": {"description": "The new source's URL", "schema": {"type": "string"}}}
+        201,
+        SourceSchema,
+        headers={"Location": {"description": "The new source's URL", "schema": {"type": "string"}}},
     )
     @blp.alt_response(409, response="CONFLICT", description="A source with this URL exists")
     def post(self, data: dict[str, Any]) -> Any:
@@ -66,12 +70,14 @@ class Sources(MethodView):
 
 @blp.route("/sources/<source_id>", parameters=[_SOURCE_ID])
 class SourceById(MethodView):
+    @blp.doc(operationId="getSource")
     @blp.response(200, SourceSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, source_id: str) -> Any:
         """Get a source"""
         return conditional(json_response(_SCHEMA.dumps(services.get_source(source_id))))
 
+    @blp.doc(operationId="updateSource")
     @role_required(EDITOR)
     @write_operation()
     @blp.arguments(SourcePatchSchema)

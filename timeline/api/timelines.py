@@ -33,11 +33,14 @@ def parse_pair(text: str) -> CountryPair:
     try:
         return CountryPair.parse(text)
     except (InvalidPair, UnknownCountry) as error:
-        raise NotFound(str(error), errors={"pair": [str(error)]}, problem_type="unknown-pair") from None
+        raise NotFound(
+            str(error), errors={"pair": [str(error)]}, problem_type="unknown-pair"
+        ) from None
 
 
 @blp.route("/timelines/<pair>", parameters=[_PAIR_PARAMETER])
 class Timeline(MethodView):
+    @blp.doc(operationId="listPairTimeline")
     @blp.arguments(TimelineQuery, location="query", as_kwargs=True)
     @blp.response(200, TimelinePageSchema, headers={"Link": {"schema": {"type": "string"}}})
     @blp.alt_response(404, response="NOT_FOUND")
@@ -54,6 +57,7 @@ class Timeline(MethodView):
 
 @blp.route("/timelines/<pair>/summary", parameters=[_PAIR_PARAMETER])
 class TimelineSummary(MethodView):
+    @blp.doc(operationId="getPairTimelineSummary")
     @blp.response(200, TimelineSummarySchema)
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, pair: str) -> Any:
@@ -63,6 +67,7 @@ class TimelineSummary(MethodView):
 
 @blp.route("/pairs")
 class Pairs(MethodView):
+    @blp.doc(operationId="listPairs")
     @blp.response(200, PairListSchema)
     def get(self) -> Any:
         """Every country pair that has events, with counts"""

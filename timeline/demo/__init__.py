@@ -19,9 +19,7 @@ from ..domain.countries import country
 from ..models import Event
 from ..services import create_event, find_source_by_url, post_review
 
-ARTICLE = (
-    files(__package__).joinpath("ani-2019-10-29-india-russia-defence.txt").read_text("utf-8")
-)
+ARTICLE = files(__package__).joinpath("ani-2019-10-29-india-russia-defence.txt").read_text("utf-8")
 EDITOR = "demo-editor"
 REVIEWER = "demo-reviewer"
 

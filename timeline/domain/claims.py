@@ -50,7 +50,9 @@ EVIDENCE_NEEDED: dict[ClaimStatus, frozenset[Stance]] = {
 }
 
 # Edits to these fields change what the claim says, so a decided claim is reopened.
-SUBSTANTIVE_FIELDS = frozenset({"title", "date", "end_date", "approximate", "countries", "citations"})
+SUBSTANTIVE_FIELDS = frozenset(
+    {"title", "date", "end_date", "approximate", "countries", "citations"}
+)
 
 SYSTEM_REVIEWER = "system"
 

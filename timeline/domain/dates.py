@@ -120,9 +120,7 @@ class EventDate:
             except InvalidDate as error:
                 raise InvalidDateField("end_date", str(error)) from None
             if end_date.last_day() < start_date.first_day():
-                raise InvalidDateField(
-                    "end_date", f"The end {end} is before the start {start}."
-                )
+                raise InvalidDateField("end_date", f"The end {end} is before the start {start}.")
         return cls(start_date, end_date, approximate)
 
     @property
