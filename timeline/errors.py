@@ -85,6 +85,15 @@ class PreconditionRequired(ApiProblem):
     code = 428
 
 
+def invalid_field(field: str, message: str) -> UnprocessableEntity:
+    """A 422 for one bad input field, shaped like schema validation errors."""
+    return UnprocessableEntity(
+        _validation_detail({field: [message]}),
+        errors={field: [message]},
+        problem_type="invalid-input",
+    )
+
+
 def flatten_errors(messages: Any, prefix: str = "") -> FieldErrors:
     """marshmallow's nested messages as one map of dotted field paths to messages.
 

@@ -24,9 +24,9 @@ from .domain.claims import (
     status_after_edit,
 )
 from .domain.countries import Country
-from .domain.dates import EventDate
+from .domain.dates import EventDate, InvalidDateField
 from .domain.urls import normalise_url
-from .errors import Conflict, Gone, NotFound, UnprocessableEntity
+from .errors import Conflict, Gone, NotFound, UnprocessableEntity, invalid_field
 from .models import (
     Citation,
     Event,
@@ -128,7 +128,10 @@ def _apply_fields(event: Event, data: dict[str, Any]) -> None:
         event.date = data.get("date", event.date)
         event.end_date = data.get("end_date", event.end_date)
     if {"date", "end_date", "approximate"} & data.keys():
-        when = EventDate.parse(event.date, event.end_date, event.approximate)
+        try:
+            when = EventDate.parse(event.date, event.end_date, event.approximate)
+        except InvalidDateField as error:
+            raise invalid_field(error.field, str(error)) from None
         event.first_day, event.precision = when.sort_key()
         event.last_day = when.last_day().toordinal()
     if "countries" in data:

@@ -14,7 +14,8 @@ import re
 from dataclasses import dataclass
 from enum import IntEnum
 
-_DATE_FORM = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+# ASCII digits only, and \Z rather than $ (which also matches before a final newline).
+_DATE_FORM = re.compile(r"^([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?\Z")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 # A range's two labels are joined with an en dash, spaced when either side has spaces.
 _DASH = "\u2013"
@@ -139,6 +140,8 @@ class EventDate:
 
     def overlaps(self, first: dt.date | None, last: dt.date | None) -> bool:
         """Whether the date's interval meets the closed range [first, last]."""
+        if first is not None and last is not None and first > last:
+            return False  # an empty range meets nothing
         return (last is None or self.first_day() <= last) and (
             first is None or self.last_day() >= first
         )
