@@ -177,9 +177,13 @@ class TestDeleteEvent:
 
 class TestSearchEvents:
     def test_filters(self, client, tokens):
-        a = create_event(client, tokens.editor, title="Rifle deal", countries=["IN", "RU"], tags=["deal"])
+        a = create_event(
+            client, tokens.editor, title="Rifle deal", countries=["IN", "RU"], tags=["deal"]
+        )
         b = create_event(client, tokens.editor, title="Summit", countries=["US", "RU"], date="2020")
-        c = create_event(client, tokens.editor, title="Talks", countries=["IN", "US"], date="2018-03")
+        c = create_event(
+            client, tokens.editor, title="Talks", countries=["IN", "US"], date="2018-03"
+        )
 
         def ids(query: str) -> list[str]:
             response = client.get(f"{API}/events?{query}")

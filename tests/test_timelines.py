@@ -89,7 +89,9 @@ class TestTimelineFilters:
         create_event(client, tokens.editor, title="earlier", date="2018-11-30")
 
         def titles(query):
-            return [i["title"] for i in client.get(f"{API}/timelines/IN-RU?{query}").get_json()["items"]]
+            return [
+                i["title"] for i in client.get(f"{API}/timelines/IN-RU?{query}").get_json()["items"]
+            ]
 
         assert titles("from=2019-01&to=2019-02-28") == [span["title"], year["title"]]
         assert titles("to=2018-12-01") == ["earlier", "span"]
@@ -135,7 +137,7 @@ class TestTimelinePages:
                 url = None
             else:
                 assert link == (
-                    f'<http://localhost{API}/timelines/IN-RU?limit=7&cursor={body["next_cursor"]}>;'
+                    f"<http://localhost{API}/timelines/IN-RU?limit=7&cursor={body['next_cursor']}>;"
                     ' rel="next"'
                 )
                 url = f"{API}/timelines/IN-RU?limit=7&cursor={body['next_cursor']}"
@@ -154,7 +156,10 @@ class TestTimelinePages:
         while url:
             body = client.get(url).get_json()
             backward += [i["id"] for i in body["items"]]
-            url = body["next_cursor"] and f"{API}/timelines/IN-RU?order=desc&limit=3&cursor={body['next_cursor']}"
+            url = (
+                body["next_cursor"]
+                and f"{API}/timelines/IN-RU?order=desc&limit=3&cursor={body['next_cursor']}"
+            )
         assert backward == forward[::-1]
 
     def test_default_limit_is_50(self, app, client):
@@ -166,7 +171,9 @@ class TestTimelinePages:
     def test_page_has_etag_and_304(self, client, tokens):
         create_event(client, tokens.editor)
         first = client.get(f"{API}/timelines/IN-RU")
-        again = client.get(f"{API}/timelines/IN-RU", headers={"If-None-Match": first.headers["ETag"]})
+        again = client.get(
+            f"{API}/timelines/IN-RU", headers={"If-None-Match": first.headers["ETag"]}
+        )
         assert again.status_code == 304
 
 
@@ -188,7 +195,13 @@ class TestSummaryAndPairs:
                 "countries": [{"code": "IN", "name": "India"}, {"code": "RU", "name": "Russia"}],
             },
             "total": 3,
-            "by_status": {"unverified": 3, "in_review": 0, "verified": 0, "disputed": 0, "false": 0},
+            "by_status": {
+                "unverified": 3,
+                "in_review": 0,
+                "verified": 0,
+                "disputed": 0,
+                "false": 0,
+            },
             "by_year": [{"year": 2018, "count": 1}, {"year": 2019, "count": 2}],
             "first_date": "2018-05-01",
             "last_date": "2020-03-31",

@@ -9,7 +9,7 @@ from flask import Flask
 from flask_cors import CORS
 from flask_migrate import Migrate
 
-from . import auth, cli, errors, http
+from . import auth, cli, docs, errors, http
 from .api import register_blueprints
 from .config import settings
 from .db import configure_sqlite, db
@@ -32,6 +32,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
             configure_sqlite(db.engine)
     migrate.init_app(app, db, directory=MIGRATIONS, render_as_batch=True)
     register_blueprints(TimelineApi(app))
+    docs.init_app(app)
     errors.init_app(app)
     http.init_app(app)
     auth.init_app(app)

@@ -31,4 +31,13 @@ def settings(instance_path: str) -> dict[str, Any]:
         "OPENAPI_VERSION": "3.1.0",
         "OPENAPI_URL_PREFIX": "/",
         "OPENAPI_JSON_PATH": "api/v1/openapi.json",
+        # The interactive reference at /docs: Swagger UI, its assets served by
+        # timeline/docs.py from the flask-swagger-ui package (no CDN).
+        "OPENAPI_SWAGGER_UI_PATH": "docs",
+        "OPENAPI_SWAGGER_UI_URL": "/docs/assets/",
+        "OPENAPI_SWAGGER_UI_CONFIG": {
+            "deepLinking": True,
+            "displayOperationId": True,
+            "validatorUrl": None,
+        },
     }

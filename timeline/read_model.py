@@ -61,7 +61,8 @@ def refresh(event: Event) -> None:
         }
         for pair in pair_ids(event.country_codes)
     ]
-    db.session.execute(insert(PairEvent), rows)
+    if rows:
+        db.session.execute(insert(PairEvent), rows)
 
 
 def pair_json(pair: CountryPair) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
 
 from .domain.claims import ClaimStatus, Stance
+from .domain.countries import Country
 from .domain.dates import EventDate as DomainEventDate
 from .domain.dates import InvalidDateField, PartialDate
 from .fields import (
@@ -83,8 +84,8 @@ class SourceSchema(Schema):
 class SourcePatchSchema(SourceSchema):
     """Any of a source's fields; the others keep their values."""
 
-    class Meta:
-        partial = True
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(partial=True, **kwargs)
 
 
 class CitationSchema(Schema):
@@ -195,6 +196,19 @@ _SET_BY_SERVER = {
 }
 
 
+def _countries_of_an_event(countries: list[Country]) -> None:
+    if not 2 <= len(countries) <= MAX_COUNTRIES:
+        raise ValidationError(f"Give 2 to {MAX_COUNTRIES} countries.")
+    seen: dict[str, int] = {}
+    for index, country in enumerate(countries):
+        if country.code in seen:
+            raise ValidationError(
+                f"{country.name} ({country.code}) is listed twice, at {seen[country.code]} "
+                f"and {index}."
+            )
+        seen[country.code] = index
+
+
 class _RefusesServerFields(Schema):
     @pre_load
     def _refuse_server_set_fields(self, data: Any, **_: Any) -> Any:
@@ -227,10 +241,7 @@ class EventPatchSchema(_RefusesServerFields):
     date = PartialDateString()
     end_date = PartialDateString(allow_none=True)
     approximate = StrictBoolean()
-    countries = fields.List(
-        CountryCode(),
-        validate=validate.Length(2, MAX_COUNTRIES, error="Give 2 to {max} countries."),
-    )
+    countries = fields.List(CountryCode(), validate=_countries_of_an_event)
     location = fields.Nested(LocationSchema, allow_none=True)
     actors = fields.List(
         fields.String(validate=validate.Length(1, MAX_NAME)), validate=validate.Length(max=MAX_LIST)
@@ -245,11 +256,7 @@ class EventCreateSchema(EventPatchSchema):
 
     title = fields.String(required=True, validate=validate.Length(1, MAX_TITLE))
     date = PartialDateString(required=True)
-    countries = fields.List(
-        CountryCode(),
-        required=True,
-        validate=validate.Length(2, MAX_COUNTRIES, error="Give 2 to {max} countries."),
-    )
+    countries = fields.List(CountryCode(), required=True, validate=_countries_of_an_event)
     citations = fields.List(
         fields.Nested(CitationCreateSchema), validate=validate.Length(max=MAX_LIST)
     )

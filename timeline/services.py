@@ -57,9 +57,7 @@ def get_source(source_id: str, *, field: str | None = None) -> Source:
     source = db.session.scalar(select(Source).where(Source.id == source_id))
     if source is None:
         message = f"No source has the id '{source_id}'."
-        if field is not None:
-            raise UnprocessableEntity(message, errors={field: [message]})
-        raise NotFound(message)
+        raise invalid_field(field, message) if field is not None else NotFound(message)
     return source
 
 
@@ -135,7 +133,7 @@ def _apply_fields(event: Event, data: dict[str, Any]) -> None:
         event.first_day, event.precision = when.sort_key()
         event.last_day = when.last_day().toordinal()
     if "countries" in data:
-        event.countries = [EventCountry(code=c.code) for c in _sorted_countries(data["countries"])]
+        event.countries = [EventCountry(code=c.code) for c in sorted(data["countries"])]
     if "location" in data:
         location = data["location"] or {}
         event.location_name = location.get("name")
@@ -148,10 +146,6 @@ def _apply_fields(event: Event, data: dict[str, Any]) -> None:
     if "tags" in data:
         names = dict.fromkeys(tag.strip().lower() for tag in data["tags"])
         event.tags = [EventTag(tag=name, position=i) for i, name in enumerate(names)]
-
-
-def _sorted_countries(countries: Iterable[Country]) -> list[Country]:
-    return sorted(set(countries))
 
 
 def create_event(data: dict[str, Any], actor: str) -> Event:
