@@ -60,7 +60,8 @@ class PartialDate:
             days_in_month = calendar.monthrange(year, month)[1]
             if not 1 <= day <= days_in_month:
                 raise InvalidDate(
-                    f"'{text}' does not exist: {_MONTHS[month - 1]} {year} has {days_in_month} days."
+                    f"'{text}' does not exist: "
+                    f"{_MONTHS[month - 1]} {year} has {days_in_month} days."
                 )
         return cls(year, month, day)
 
