@@ -39,7 +39,8 @@ BAD_EVENTS = [
         422,
         {
             "claim_status": [
-                "The claim status changes only through a review: POST /api/v1/events/{id}/reviews with a status and a note."
+                "The claim status changes only through a review: "
+                "POST /api/v1/events/{id}/reviews with a status and a note."
             ]
         },
     ),

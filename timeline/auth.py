@@ -10,7 +10,7 @@ import functools
 import hashlib
 import secrets
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import click
 from flask import Flask, current_app, g, request
@@ -28,7 +28,7 @@ EDITOR = "editor"
 REVIEWER = "reviewer"
 ADMIN = "admin"
 
-BEARER = {"bearerAuth": []}
+BEARER: dict[str, list[str]] = {"bearerAuth": []}
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="timeline"'}
 
 
@@ -54,7 +54,7 @@ def _token_from_header() -> ApiToken | None:
 def authenticate() -> ApiToken:
     """The request's token; 401 when there is none or it is not valid."""
     if "token" in g:
-        return g.token  # type: ignore[no-any-return]
+        return g.token  # type: ignore[no-any-return,unused-ignore]
     token = _token_from_header()
     if token is None:
         raise Unauthorized(
@@ -86,7 +86,7 @@ def role_required(*roles: str) -> Callable[[F], F]:
             return view(*args, **kwargs)
 
         return document(security=[BEARER], responses={"401": "UNAUTHORIZED", "403": "FORBIDDEN"})(
-            wrapper
+            cast(F, wrapper)
         )
 
     return decorator

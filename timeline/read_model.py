@@ -81,11 +81,12 @@ class Page:
 
 
 _CURSOR_SHAPE = (str, int, int, int)
+# The rows of a page: the rendered document and the timeline-order key.
+PageSelect = Select[str, int, int, int]
+Timeline = type[PairEvent] | type[Event]
 
 
-def _filtered(
-    table: type[PairEvent] | type[Event], stmt: Select[Any], args: dict[str, Any]
-) -> Select[Any]:
+def _filtered(table: Timeline, stmt: PageSelect, args: dict[str, Any]) -> PageSelect:
     """Apply the filters shared by timelines and event search."""
     if "status" in args:
         stmt = stmt.where(table.claim_status == args["status"].value)
@@ -104,7 +105,7 @@ def _filtered(
     return stmt
 
 
-def _matches_words(table: type[PairEvent] | type[Event], q: str) -> ColumnElement[bool]:
+def _matches_words(table: Timeline, q: str) -> ColumnElement[bool]:
     """Every word of q appears in the title, summary or actors (any case)."""
     searchable = func.lower(Event.title + " " + Event.summary + " " + cast(Event.actors, String))
     words = [searchable.contains(word.lower(), autoescape=True) for word in q.split()]
@@ -113,9 +114,7 @@ def _matches_words(table: type[PairEvent] | type[Event], q: str) -> ColumnElemen
     return exists().where(Event.seq == table.seq, *words)
 
 
-def keyset_page(
-    table: type[PairEvent] | type[Event], stmt: Select[Any], args: dict[str, Any]
-) -> Page:
+def keyset_page(table: Timeline, stmt: PageSelect, args: dict[str, Any]) -> Page:
     """One page in timeline order (or its reverse), after the cursor's row."""
     order = args["order"]
     key = tuple_(table.first_day, table.precision, table.seq)

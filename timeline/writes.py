@@ -12,7 +12,7 @@ import datetime as dt
 import functools
 import hashlib
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from flask import Response, current_app, g, request
 from sqlalchemy import delete, select
@@ -109,8 +109,8 @@ def write_operation(*, idempotent: bool = False) -> Callable[[F], F]:
                         "schema": {"type": "string", "minLength": 1, "maxLength": 200},
                     }
                 ]
-            )(wrapper)
-        return wrapper  # type: ignore[return-value]
+            )(cast(F, wrapper))
+        return cast(F, wrapper)
 
     return decorator
 

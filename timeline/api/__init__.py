@@ -35,7 +35,8 @@ def json_response(
 def page_response(page: Page, **fields: object) -> Response:
     """A page of stored documents; the next page's URL also goes in a Link header."""
     head = "".join(f'"{name}":{orjson.dumps(value).decode()},' for name, value in fields.items())
-    body = f'{{{head}"items":{page.items_json()},"next_cursor":{orjson.dumps(page.next_cursor).decode()}}}'
+    cursor = orjson.dumps(page.next_cursor).decode()
+    body = f'{{{head}"items":{page.items_json()},"next_cursor":{cursor}}}'
     response = json_response(body)
     if page.next_cursor is not None:
         args = request.args.to_dict()
@@ -48,7 +49,8 @@ def conditional(response: Response) -> Response:
     """Add an ETag and answer 304 when the client's copy is current."""
     if "ETag" not in response.headers:
         response.add_etag()
-    return response.make_conditional(request)
+    response.make_conditional(request)
+    return response
 
 
 def register_blueprints(api: Api) -> None:

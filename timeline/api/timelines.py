@@ -23,7 +23,9 @@ _PAIR_PARAMETER = {
     "in": "path",
     "name": "pair",
     "required": True,
-    "description": "Two ISO 3166-1 codes joined by '-', in any order and case: IN-RU, ru-in, IND-RUS",
+    "description": (
+        "Two ISO 3166-1 codes joined by '-', in any order and case: IN-RU, ru-in, IND-RUS"
+    ),
     "schema": {"type": "string", "pattern": "^[A-Za-z]{2,3}-[A-Za-z]{2,3}$", "example": "IN-RU"},
 }
 

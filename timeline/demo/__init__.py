@@ -23,7 +23,7 @@ ARTICLE = files(__package__).joinpath("ani-2019-10-29-india-russia-defence.txt")
 EDITOR = "demo-editor"
 REVIEWER = "demo-reviewer"
 
-SOURCE = {
+SOURCE: dict[str, Any] = {
     "url": "https://www.aninews.in/news/national/general-news/"
     "large-industry-delegation-to-travel-with-rajnath-singh-to-russia20191029/",
     "title": "Large industry delegation to travel with Rajnath Singh to Russia "

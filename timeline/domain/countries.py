@@ -41,7 +41,8 @@ class Country:
 def _by_code() -> dict[str, Country]:
     table: dict[str, Country] = {}
     for record in pycountry.countries:
-        name = _NAME_OVERRIDES.get(record.alpha_2) or getattr(record, "common_name", record.name)
+        common = getattr(record, "common_name", record.name)
+        name = str(_NAME_OVERRIDES.get(record.alpha_2) or common)
         country = Country(record.alpha_2, name)
         table[record.alpha_2] = country
         table[record.alpha_3] = country
