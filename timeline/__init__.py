@@ -23,6 +23,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.from_mapping(settings(app.instance_path))
+    # Keys in the order the schemas declare them, as in the stored documents.
+    app.json.sort_keys = False  # type: ignore[attr-defined]
     if test_config is not None:
         app.config.from_mapping(test_config)
 

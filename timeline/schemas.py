@@ -67,8 +67,13 @@ class LocationSchema(Schema):
             raise ValidationError("Give both lat and lon, or neither.", "lat")
 
 
-class SourceSchema(Schema):
-    id = fields.String(required=True, dump_only=True)
+class SourceCreateSchema(Schema):
+    """A source as a client sends it: every field but the id, which the server sets.
+
+    A schema of its own (not SourceSchema's read-only id) so that generated
+    clients that ignore readOnly do not send an id.
+    """
+
     url = fields.Url(
         required=True, schemes={"http", "https"}, validate=validate.Length(max=MAX_URL)
     )
@@ -81,7 +86,11 @@ class SourceSchema(Schema):
     )
 
 
-class SourcePatchSchema(SourceSchema):
+class SourceSchema(SourceCreateSchema):
+    id = fields.String(required=True, dump_only=True)
+
+
+class SourcePatchSchema(SourceCreateSchema):
     """Any of a source's fields; the others keep their values."""
 
     def __init__(self, **kwargs: Any) -> None:
@@ -223,7 +232,7 @@ class CitationCreateSchema(Schema):
     """Cite a source, by id or inline; an inline source with a known URL reuses it."""
 
     source_id = fields.String(validate=validate.Length(1, 36))
-    source = fields.Nested(SourceSchema)
+    source = fields.Nested(SourceCreateSchema)
     quote = fields.String(required=True, validate=validate.Length(1, MAX_TEXT))
     stance = StatusEnum(Stance, required=True)
 

@@ -8,7 +8,6 @@ version as a revision, and re-renders its read model.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
 from typing import Any
 
 from flask import current_app

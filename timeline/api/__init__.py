@@ -32,6 +32,13 @@ def json_response(
     return Response(body, status=status, headers=headers, mimetype=JSON)
 
 
+def dump_response(
+    schema: ma.Schema, obj: object, status: int = 200, headers: dict[str, str] | None = None
+) -> Response:
+    """One object dumped by its schema, encoded like every other response."""
+    return json_response(orjson.dumps(schema.dump(obj)), status, headers)
+
+
 def page_response(page: Page, **fields: object) -> Response:
     """A page of stored documents; the next page's URL also goes in a Link header."""
     head = "".join(f'"{name}":{orjson.dumps(value).decode()},' for name, value in fields.items())

@@ -27,7 +27,7 @@ from ..schemas import (
     RevisionListSchema,
 )
 from ..writes import check_if_match, etag_of, write_operation
-from . import ApiBlueprint, conditional, json_response, page_response
+from . import ApiBlueprint, conditional, dump_response, json_response, page_response
 
 blp = ApiBlueprint("events", __name__, description="Events, their citations and their reviews")
 
@@ -151,7 +151,7 @@ class Citations(MethodView):
         """
         event = _editable_event(event_id)
         citation = services.add_citation(event, data, current_actor())
-        return json_response(CitationSchema().dumps(citation), 201, {"ETag": f'"{etag_of(event)}"'})
+        return dump_response(CitationSchema(), citation, 201, {"ETag": f'"{etag_of(event)}"'})
 
 
 @blp.route(
@@ -203,7 +203,7 @@ class Reviews(MethodView):
         """
         event = _editable_event(event_id)
         review = services.post_review(event, data["status"], data["note"], current_actor())
-        return json_response(ReviewSchema().dumps(review), 201, {"ETag": f'"{etag_of(event)}"'})
+        return dump_response(ReviewSchema(), review, 201, {"ETag": f'"{etag_of(event)}"'})
 
 
 @blp.route("/events/<event_id>/revisions", parameters=[_EVENT_ID])

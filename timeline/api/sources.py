@@ -14,9 +14,15 @@ from ..cursors import decode_cursor, encode_cursor
 from ..db import db
 from ..domain.urls import normalise_url
 from ..models import Source
-from ..schemas import SourcePageSchema, SourcePatchSchema, SourceQuery, SourceSchema
+from ..schemas import (
+    SourceCreateSchema,
+    SourcePageSchema,
+    SourcePatchSchema,
+    SourceQuery,
+    SourceSchema,
+)
 from ..writes import write_operation
-from . import ApiBlueprint, conditional, json_response
+from . import ApiBlueprint, conditional, dump_response
 
 blp = ApiBlueprint("sources", __name__, description="Documents that back events")
 
@@ -50,7 +56,7 @@ class Sources(MethodView):
     @blp.doc(operationId="createSource")
     @role_required(EDITOR)
     @write_operation(idempotent=True)
-    @blp.arguments(SourceSchema)
+    @blp.arguments(SourceCreateSchema)
     @blp.response(
         201,
         SourceSchema,
@@ -65,7 +71,7 @@ class Sources(MethodView):
         source = services.create_source(data, current_actor())
         db.session.flush()
         location = url_for("sources.SourceById", source_id=source.id)
-        return json_response(_SCHEMA.dumps(source), 201, {"Location": location})
+        return dump_response(_SCHEMA, source, 201, {"Location": location})
 
 
 @blp.route("/sources/<source_id>", parameters=[_SOURCE_ID])
@@ -75,7 +81,7 @@ class SourceById(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, source_id: str) -> Any:
         """Get a source"""
-        return conditional(json_response(_SCHEMA.dumps(services.get_source(source_id))))
+        return conditional(dump_response(_SCHEMA, services.get_source(source_id)))
 
     @blp.doc(operationId="updateSource")
     @role_required(EDITOR)
