@@ -9,6 +9,7 @@ the stored documents joined together: nothing is re-serialised on read.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +19,7 @@ from sqlalchemy import (
     Select,
     String,
     and_,
+    bindparam,
     cast,
     delete,
     exists,
@@ -32,7 +34,7 @@ from .db import db
 from .domain.claims import ClaimStatus
 from .domain.countries import CountryPair, pair_ids
 from .domain.dates import PartialDate, day_from_ordinal
-from .errors import BadRequest
+from .errors import BadRequest, invalid_field
 from .models import Event, EventCountry, EventTag, PairEvent
 from .schemas import CountrySchema, EventSchema
 
@@ -86,39 +88,75 @@ PageSelect = Select[str, int, int, int]
 Timeline = type[PairEvent] | type[Event]
 
 
-def _filtered(table: Timeline, stmt: PageSelect, args: dict[str, Any]) -> PageSelect:
-    """Apply the filters shared by timelines and event search."""
-    if "status" in args:
-        stmt = stmt.where(table.claim_status == args["status"].value)
-    if "from_" in args:
-        stmt = stmt.where(
-            table.last_day >= PartialDate.parse(args["from_"]).first_day().toordinal()
-        )
-    if "to" in args:
-        stmt = stmt.where(table.first_day <= PartialDate.parse(args["to"]).last_day().toordinal())
-    if "tag" in args:
-        stmt = stmt.where(
-            exists().where(EventTag.event_seq == table.seq, EventTag.tag == args["tag"].lower())
-        )
-    if "q" in args:
-        stmt = stmt.where(_matches_words(table, args["q"]))
-    return stmt
+_FILTER_PARAMS = frozenset({"pair", "country", "status", "from_day", "to_day", "tag"})
 
 
-def _matches_words(table: Timeline, q: str) -> ColumnElement[bool]:
-    """Every word of q appears in the title, summary or actors (any case)."""
-    searchable = func.lower(Event.title + " " + Event.summary + " " + cast(Event.actors, String))
-    words = [searchable.contains(word.lower(), autoescape=True) for word in q.split()]
+@functools.cache
+def _page_statement(
+    table: Timeline, filters: frozenset[str], words: int, order: str, after: bool
+) -> PageSelect:
+    """The page query for one combination of filters. Values are bound when it runs,
+    so each shape is built and compiled once, not on every request."""
+    stmt = select(table.document, table.first_day, table.precision, table.seq)
     if table is Event:
-        return and_(*words)
-    return exists().where(Event.seq == table.seq, *words)
+        stmt = stmt.where(Event.deleted_at.is_(None))
+    if "pair" in filters:
+        stmt = stmt.where(PairEvent.pair == bindparam("pair"))
+    if "country" in filters:
+        stmt = stmt.where(
+            exists().where(
+                EventCountry.event_seq == Event.seq, EventCountry.code == bindparam("country")
+            )
+        )
+    if "status" in filters:
+        stmt = stmt.where(table.claim_status == bindparam("status"))
+    if "from_day" in filters:
+        stmt = stmt.where(table.last_day >= bindparam("from_day"))
+    if "to_day" in filters:
+        stmt = stmt.where(table.first_day <= bindparam("to_day"))
+    if "tag" in filters:
+        stmt = stmt.where(
+            exists().where(EventTag.event_seq == table.seq, EventTag.tag == bindparam("tag"))
+        )
+    if words:
+        stmt = stmt.where(_matches_words(table, words))
+    key = tuple_(table.first_day, table.precision, table.seq)
+    if after:
+        start = tuple_(bindparam("after_day"), bindparam("after_precision"), bindparam("after_seq"))
+        stmt = stmt.where(key > start if order == "asc" else key < start)
+    columns = (table.first_day, table.precision, table.seq)
+    stmt = stmt.order_by(*(c.asc() if order == "asc" else c.desc() for c in columns))
+    return stmt.limit(bindparam("limit"))
 
 
-def keyset_page(table: Timeline, stmt: PageSelect, args: dict[str, Any]) -> Page:
+def _matches_words(table: Timeline, words: int) -> ColumnElement[bool]:
+    """Each of the bound words appears in the title, summary or actors (any case)."""
+    searchable = func.lower(Event.title + " " + Event.summary + " " + cast(Event.actors, String))
+    matches = [searchable.like(bindparam(f"word_{i}"), escape="\\") for i in range(words)]
+    if table is Event:
+        return and_(*matches)
+    return exists().where(Event.seq == table.seq, *matches)
+
+
+def _like_pattern(word: str) -> str:
+    escaped = word.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def keyset_page(table: Timeline, args: dict[str, Any], **bound: Any) -> Page:
     """One page in timeline order (or its reverse), after the cursor's row."""
     order = args["order"]
-    key = tuple_(table.first_day, table.precision, table.seq)
-    stmt = _filtered(table, stmt, args)
+    params: dict[str, Any] = {**bound, "limit": args["limit"] + 1}
+    if "status" in args:
+        params["status"] = args["status"].value
+    if "from_" in args:
+        params["from_day"] = PartialDate.parse(args["from_"]).first_day().toordinal()
+    if "to" in args:
+        params["to_day"] = PartialDate.parse(args["to"]).last_day().toordinal()
+    if "tag" in args:
+        params["tag"] = args["tag"].lower()
+    words = args["q"].split() if "q" in args else []
+    params.update((f"word_{i}", _like_pattern(word)) for i, word in enumerate(words))
     if "cursor" in args:
         cursor_order, *after = decode_cursor(args["cursor"], _CURSOR_SHAPE)
         if cursor_order != order:
@@ -128,10 +166,11 @@ def keyset_page(table: Timeline, stmt: PageSelect, args: dict[str, Any]) -> Page
                 errors={"cursor": ["The cursor does not match 'order'."]},
                 problem_type="invalid-cursor",
             )
-        stmt = stmt.where(key > tuple_(*after) if order == "asc" else key < tuple_(*after))
-    columns = (table.first_day, table.precision, table.seq)
-    stmt = stmt.order_by(*(c.asc() if order == "asc" else c.desc() for c in columns))
-    rows = db.session.execute(stmt.limit(args["limit"] + 1)).all()
+        params.update(zip(("after_day", "after_precision", "after_seq"), after, strict=True))
+    filters = _FILTER_PARAMS.intersection(params)
+    stmt = _page_statement(table, filters, len(words), order, "cursor" in args)
+    # Core execution on the session's connection: no ORM work for plain rows.
+    rows = db.session.connection().execute(stmt, params).all()
     next_cursor = None
     if len(rows) > args["limit"]:
         rows = rows[: args["limit"]]
@@ -141,10 +180,7 @@ def keyset_page(table: Timeline, stmt: PageSelect, args: dict[str, Any]) -> Page
 
 
 def timeline_page(pair: CountryPair, args: dict[str, Any]) -> Page:
-    stmt = select(
-        PairEvent.document, PairEvent.first_day, PairEvent.precision, PairEvent.seq
-    ).where(PairEvent.pair == pair.id)
-    return keyset_page(PairEvent, stmt, args)
+    return keyset_page(PairEvent, args, pair=pair.id)
 
 
 def event_page(args: dict[str, Any]) -> Page:
@@ -153,18 +189,11 @@ def event_page(args: dict[str, Any]) -> Page:
         try:
             pair = CountryPair.parse(args["pair"])
         except ValueError as error:
-            raise BadRequest(str(error), errors={"pair": [str(error)]}) from None
+            raise invalid_field("pair", str(error)) from None
         return timeline_page(pair, args)
-    stmt = select(Event.document, Event.first_day, Event.precision, Event.seq).where(
-        Event.deleted_at.is_(None)
-    )
     if "country" in args:
-        stmt = stmt.where(
-            exists().where(
-                EventCountry.event_seq == Event.seq, EventCountry.code == args["country"].code
-            )
-        )
-    return keyset_page(Event, stmt, args)
+        return keyset_page(Event, args, country=args["country"].code)
+    return keyset_page(Event, args)
 
 
 def timeline_summary(pair: CountryPair) -> dict[str, Any]:

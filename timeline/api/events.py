@@ -63,7 +63,7 @@ def _editable_event(event_id: str) -> Event:
 @blp.route("/events")
 class Events(MethodView):
     @blp.doc(operationId="listEvents")
-    @blp.arguments(EventQuery, location="query", as_kwargs=True)
+    @blp.arguments(EventQuery(), location="query", as_kwargs=True)
     @blp.response(200, EventPageSchema, headers={"Link": {"description": "rel=next", **_STRING}})
     def get(self, **args: Any) -> Any:
         """Search events across pairs
@@ -75,7 +75,7 @@ class Events(MethodView):
     @blp.doc(operationId="createEvent")
     @role_required(EDITOR)
     @write_operation(idempotent=True)
-    @blp.arguments(EventCreateSchema)
+    @blp.arguments(EventCreateSchema())
     @blp.response(201, EventSchema, headers=CREATED)
     def post(self, data: dict[str, Any]) -> Any:
         """Create an event
@@ -90,7 +90,7 @@ class Events(MethodView):
 @blp.route("/events/<event_id>", parameters=[_EVENT_ID])
 class EventById(MethodView):
     @blp.doc(operationId="getEvent")
-    @blp.arguments(EventReadQuery, location="query", as_kwargs=True)
+    @blp.arguments(EventReadQuery(), location="query", as_kwargs=True)
     @blp.response(200, EventSchema, headers=ETAG)
     @blp.alt_response(304, description="Not modified: the ETag in If-None-Match is current")
     @blp.alt_response(404, response="NOT_FOUND")
@@ -106,7 +106,7 @@ class EventById(MethodView):
     @role_required(EDITOR)
     @write_operation()
     @requires_if_match
-    @blp.arguments(EventPatchSchema)
+    @blp.arguments(EventPatchSchema())
     @blp.response(200, EventSchema, headers=ETAG)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(410, response="GONE")
@@ -140,7 +140,7 @@ class Citations(MethodView):
     @role_required(EDITOR)
     @write_operation(idempotent=True)
     @requires_if_match
-    @blp.arguments(CitationCreateSchema)
+    @blp.arguments(CitationCreateSchema())
     @blp.response(201, CitationSchema, headers=ETAG)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(410, response="GONE")
@@ -190,7 +190,7 @@ class Reviews(MethodView):
     @role_required(REVIEWER)
     @write_operation(idempotent=True)
     @requires_if_match
-    @blp.arguments(ReviewCreateSchema)
+    @blp.arguments(ReviewCreateSchema())
     @blp.response(201, ReviewSchema, headers=ETAG)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")

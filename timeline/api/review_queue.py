@@ -24,7 +24,7 @@ blp = ApiBlueprint("review_queue", __name__, description="Claims waiting for rev
 class ReviewQueue(MethodView):
     @blp.doc(operationId="listReviewQueue")
     @role_required(EDITOR, REVIEWER)
-    @blp.arguments(ReviewQueueQuery, location="query", as_kwargs=True)
+    @blp.arguments(ReviewQueueQuery(), location="query", as_kwargs=True)
     @blp.response(200, ReviewQueuePageSchema)
     def get(self, **args: Any) -> Any:
         """Events awaiting review, oldest first

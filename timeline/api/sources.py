@@ -33,7 +33,7 @@ _SCHEMA = SourceSchema()
 @blp.route("/sources")
 class Sources(MethodView):
     @blp.doc(operationId="listSources")
-    @blp.arguments(SourceQuery, location="query", as_kwargs=True)
+    @blp.arguments(SourceQuery(), location="query", as_kwargs=True)
     @blp.response(200, SourcePageSchema)
     def get(self, **args: Any) -> Any:
         """List sources, oldest first, or find one by URL
@@ -56,7 +56,7 @@ class Sources(MethodView):
     @blp.doc(operationId="createSource")
     @role_required(EDITOR)
     @write_operation(idempotent=True)
-    @blp.arguments(SourceCreateSchema)
+    @blp.arguments(SourceCreateSchema())
     @blp.response(
         201,
         SourceSchema,
@@ -86,7 +86,7 @@ class SourceById(MethodView):
     @blp.doc(operationId="updateSource")
     @role_required(EDITOR)
     @write_operation()
-    @blp.arguments(SourcePatchSchema)
+    @blp.arguments(SourcePatchSchema())
     @blp.response(200, SourceSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT", description="Another source has this URL")

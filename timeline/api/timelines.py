@@ -43,7 +43,7 @@ def parse_pair(text: str) -> CountryPair:
 @blp.route("/timelines/<pair>", parameters=[_PAIR_PARAMETER])
 class Timeline(MethodView):
     @blp.doc(operationId="listPairTimeline")
-    @blp.arguments(TimelineQuery, location="query", as_kwargs=True)
+    @blp.arguments(TimelineQuery(), location="query", as_kwargs=True)
     @blp.response(200, TimelinePageSchema, headers={"Link": {"schema": {"type": "string"}}})
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, pair: str, **args: Any) -> Any:

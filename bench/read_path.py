@@ -1,0 +1,183 @@
+"""Benchmark of the timeline read path: prints figures, asserts nothing.
+
+    python bench/read_path.py [--events 200000] [--database-url URL] [--seconds 3]
+
+Loads N events into one pair (documents rendered by the real event schema, then
+copied with new ids and dates, which is what the read path sees), then measures
+in one run, with the same in-process WSGI client:
+
+- a trivial endpoint of the same app (GET /api/v1/health),
+- the first page of GET /api/v1/timelines/IN-RU (limit 50),
+- a page near the end, reached by a cursor (the depth must not cost more),
+- the floor: the same rows read with the raw driver and encoded with orjson.
+
+With --database-url (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/bench) the
+database must exist and be empty; it is migrated first. Without, a temporary
+SQLite file is used.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+import orjson
+from flask_migrate import upgrade
+from sqlalchemy import insert, select
+
+from timeline import create_app, services
+from timeline.cursors import encode_cursor
+from timeline.db import db
+from timeline.domain.countries import country
+from timeline.models import Event, PairEvent
+
+PAGE = 50
+
+
+def load(app, total: int) -> float:
+    """Insert ``total`` events of the pair IN-RU; the events per second."""
+    started = time.perf_counter()
+    with app.app_context():
+        template = services.create_event(
+            {
+                "title": "Template",
+                "date": "2019-11-05",
+                "countries": [country("IN"), country("RU")],
+                "actors": ["Rajnath Singh", "Ajay Kumar"],
+                "tags": ["visit"],
+                "summary": "A visit with an industry delegation. " * 4,
+            },
+            "bench",
+        )
+        db.session.commit()
+        document = json.loads(template.document)
+        base_seq = template.seq
+        batch = 10_000
+        for start in range(0, total, batch):
+            events, pairs = [], []
+            for i in range(start, min(start + batch, total)):
+                seq = base_seq + 1 + i
+                first_day = 730_000 + i // 3  # many events share a day
+                event_id = str(uuid.uuid4())
+                rendered = orjson.dumps(
+                    {**document, "id": event_id, "title": f"Event {i}"}
+                ).decode()
+                events.append(
+                    {
+                        "seq": seq,
+                        "id": event_id,
+                        "title": f"Event {i}",
+                        "summary": document["summary"],
+                        "date": "2019-11-05",
+                        "approximate": False,
+                        "first_day": first_day,
+                        "last_day": first_day,
+                        "precision": 2,
+                        "actors": document["actors"],
+                        "claim_status": "unverified",
+                        "created_by": "bench",
+                        "created_at": template.created_at,
+                        "updated_at": template.created_at,
+                        "version": 1,
+                        "document": rendered,
+                    }
+                )
+                pairs.append(
+                    {
+                        "pair": "IN-RU",
+                        "first_day": first_day,
+                        "precision": 2,
+                        "seq": seq,
+                        "last_day": first_day,
+                        "year": 2000 + i // 100_000,
+                        "claim_status": "unverified",
+                        "document": rendered,
+                    }
+                )
+            db.session.execute(insert(Event), events)
+            db.session.execute(insert(PairEvent), pairs)
+            db.session.commit()
+    return total / (time.perf_counter() - started)
+
+
+def rate(call: Callable[[], object], seconds: float) -> float:
+    """Calls per second over about ``seconds``."""
+    count, started = 0, time.perf_counter()
+    while (elapsed := time.perf_counter() - started) < seconds:
+        call()
+        count += 1
+    return count / elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=200_000)
+    parser.add_argument("--database-url")
+    parser.add_argument("--seconds", type=float, default=3.0)
+    args = parser.parse_args()
+
+    workdir = Path(tempfile.mkdtemp(prefix="timeline-bench-"))
+    url = args.database_url or f"sqlite:///{workdir / 'bench.db'}"
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context():
+        upgrade()
+        dialect = db.engine.dialect.name
+    print(f"database: {dialect}, {args.events:,} events in the pair IN-RU")
+    print(f"load: {load(app, args.events):,.0f} events/s (bulk insert of rendered rows)")
+
+    client = app.test_client()
+    first = client.get(f"/api/v1/timelines/IN-RU?limit={PAGE}")
+    assert first.status_code == 200
+    with app.app_context():
+        # A cursor near the end of the timeline: the position of the row 2*PAGE from the end.
+        row = db.session.execute(
+            select(PairEvent.first_day, PairEvent.precision, PairEvent.seq)
+            .where(PairEvent.pair == "IN-RU")
+            .order_by(PairEvent.first_day.desc(), PairEvent.precision.desc(), PairEvent.seq.desc())
+            .offset(2 * PAGE)
+            .limit(1)
+        ).one()
+        deep_cursor = encode_cursor("asc", *row)
+        engine = db.engine
+    deep_url = f"/api/v1/timelines/IN-RU?limit={PAGE}&cursor={deep_cursor}"
+    assert len(client.get(deep_url).get_json()["items"]) == PAGE
+
+    raw = engine.raw_connection()
+    cursor = raw.cursor()
+    placeholder = "?" if engine.dialect.name == "sqlite" else "%s"
+    sql = (
+        "SELECT document, first_day, precision, seq FROM pair_events WHERE pair = "
+        f"{placeholder} ORDER BY first_day, precision, seq LIMIT {PAGE + 1}"
+    )
+
+    def floor() -> bytes:
+        cursor.execute(sql, ("IN-RU",))
+        rows = cursor.fetchall()
+        return orjson.dumps({"items": [orjson.Fragment(r[0]) for r in rows[:PAGE]]})
+
+    figures = {
+        "trivial endpoint (GET /health)": rate(lambda: client.get("/api/v1/health"), args.seconds),
+        "timeline page 1": rate(
+            lambda: client.get(f"/api/v1/timelines/IN-RU?limit={PAGE}"), args.seconds
+        ),
+        "timeline page near the end": rate(lambda: client.get(deep_url), args.seconds),
+        "floor: raw driver + orjson": rate(floor, args.seconds),
+    }
+    raw.close()
+    for name, value in figures.items():
+        print(f"{name:34} {value:10,.0f} /s")
+    page1 = figures["timeline page 1"]
+    print(f"page 1 / trivial endpoint:     {page1 / figures['trivial endpoint (GET /health)']:.2f}")
+    print(f"page near the end / page 1:    {figures['timeline page near the end'] / page1:.2f}")
+    print(f"floor / page 1 (cost ratio):   {figures['floor: raw driver + orjson'] / page1:.2f}")
+    with app.app_context():
+        db.engine.dispose()
+
+
+if __name__ == "__main__":
+    main()
