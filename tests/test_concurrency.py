@@ -1,0 +1,422 @@
+"""Races against a served app on PostgreSQL: no lost update, no doubled create.
+
+Real concurrency needs real processes and a real database, so this module does
+not use the per-backend fixtures: it makes its own PostgreSQL database next to
+TEST_DATABASE_URL, migrates it and makes tokens with the CLI, serves the app
+with gunicorn (4 workers x 4 threads), and sends requests from threads
+released together by a barrier.
+
+- Two reviewers post a review with the same If-Match: exactly one 201, one
+  412 (with the current ETag), and exactly one entry in the history.
+- Two editors PATCH with the same If-Match: one 200, one 412, one revision.
+- Twenty creates with one Idempotency-Key: one event, every answer the 201
+  (first or replayed) or a 409 "in progress".
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import json
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
+
+pytestmark = pytest.mark.skipif(
+    not POSTGRES_URL,
+    reason="TEST_DATABASE_URL is not set: the PostgreSQL concurrency tests need a server",
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+PROBLEM_JSON = "application/problem+json"
+STALE = "urn:timeline:problem:stale-etag"
+KEY_IN_PROGRESS = "urn:timeline:problem:idempotency-key-in-progress"
+ROUNDS = 30
+IDEMPOTENT_ROUNDS = 5
+IDEMPOTENT_CLIENTS = 20
+TIMEOUT = 30.0
+
+
+# --- a plain HTTP client ------------------------------------------------------
+
+
+@dataclass
+class Answer:
+    status: int
+    headers: http.client.HTTPMessage
+    body: Any
+
+    @property
+    def content_type(self) -> str:
+        return str(self.headers.get("Content-Type", "")).split(";")[0].strip()
+
+
+@dataclass
+class Server:
+    port: int
+    tokens: dict[str, str] = field(default_factory=dict)
+
+    def connect(self) -> http.client.HTTPConnection:
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=TIMEOUT)
+        connection.connect()
+        return connection
+
+    def send(
+        self,
+        method: str,
+        path: str,
+        *,
+        token: str | None = None,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+        connection: http.client.HTTPConnection | None = None,
+    ) -> Answer:
+        """One request on its own connection (or on ``connection``, opened beforehand)."""
+        all_headers = dict(headers or {})
+        if token is not None:
+            all_headers["Authorization"] = f"Bearer {self.tokens[token]}"
+        payload = None
+        if body is not None:
+            payload = json.dumps(body).encode()
+            all_headers["Content-Type"] = "application/json"
+        connection = connection or self.connect()
+        try:
+            connection.request(method, path, body=payload, headers=all_headers)
+            response = connection.getresponse()
+            raw = response.read()
+        finally:
+            connection.close()
+        return Answer(response.status, response.headers, json.loads(raw) if raw else None)
+
+
+def _together(server: Server, *requests: dict[str, Any]) -> list[Answer]:
+    """Send the requests (``Server.send`` arguments) from threads, each connected
+    first, all released at once by a barrier; the answers in the same order."""
+    barrier = threading.Barrier(len(requests))
+    answers: list[Answer | BaseException | None] = [None] * len(requests)
+
+    def run(i: int, request: dict[str, Any]) -> None:
+        try:
+            connection = server.connect()
+            barrier.wait(timeout=TIMEOUT)
+            answers[i] = server.send(**request, connection=connection)
+        except BaseException as error:  # reported by the main thread
+            barrier.abort()
+            answers[i] = error
+
+    threads = [threading.Thread(target=run, args=item) for item in enumerate(requests)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(TIMEOUT * 2)
+        assert not thread.is_alive(), "a request did not come back: a deadlock?"
+    for answer in answers:
+        if isinstance(answer, BaseException):
+            raise answer
+    return [answer for answer in answers if isinstance(answer, Answer)]
+
+
+# --- the served app -----------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _flask(env: dict[str, str], *args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "flask", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, f"flask {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
+    return done.stdout
+
+
+@contextlib.contextmanager
+def _database() -> Iterator[str]:
+    """A new, empty PostgreSQL database on the test server, dropped afterwards."""
+    assert POSTGRES_URL
+    url = make_url(POSTGRES_URL)
+    name = f"timeline_race_{secrets.token_hex(6)}"
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        try:
+            yield url.set(database=name).render_as_string(hide_password=False)
+        finally:
+            with admin.connect() as connection:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
+
+
+def _wait_until_ready(server: Server, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"gunicorn exited with {process.returncode}:\n{log.read_text()}")
+        with contextlib.suppress(OSError, http.client.HTTPException):
+            if server.send("GET", "/api/v1/health").status == 200:
+                return
+        time.sleep(0.05)  # poll again; not a wait for readiness
+    pytest.fail(f"gunicorn did not answer /api/v1/health in {TIMEOUT} s:\n{log.read_text()}")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    with _database() as url:
+        env = {
+            **os.environ,
+            "DATABASE_URL": url,
+            "FLASK_APP": "app.py",
+            "READS_REQUIRE_TOKEN": "0",
+            "ALLOW_SELF_REVIEW": "0",
+        }
+        _flask(env, "db", "upgrade")
+        server = Server(port=_free_port())
+        roles = {
+            "editor": "editor",
+            "editor-b": "editor",
+            "reviewer-a": "reviewer",
+            "reviewer-b": "reviewer",
+        }
+        with ThreadPoolExecutor() as pool:  # one CLI run per token, side by side
+            outputs = pool.map(
+                lambda name: _flask(env, "tokens", "create", "--name", name, "--role", roles[name]),
+                roles,
+            )
+            for name, output in zip(roles, outputs, strict=True):
+                server.tokens[name] = output.strip().splitlines()[-1].strip()
+        log = tmp_path_factory.mktemp("gunicorn") / "gunicorn.log"
+        with log.open("wb") as log_file:
+            process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "gunicorn",
+                    "--bind",
+                    f"127.0.0.1:{server.port}",
+                    "--workers",
+                    "4",
+                    "--threads",
+                    "4",
+                    "app:app",
+                ],
+                cwd=ROOT,
+                env=env,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+            )
+        try:
+            _wait_until_ready(server, process, log)
+            yield server
+            assert "Traceback" not in log.read_text(), log.read_text()
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+# --- helpers ------------------------------------------------------------------
+
+
+def _new_event(server: Server, title: str) -> dict[str, Any]:
+    unique = secrets.token_hex(8)
+    answer = server.send(
+        "POST",
+        "/api/v1/events",
+        token="editor",
+        body={
+            "title": title,
+            "summary": "A visit with an industry delegation.",
+            "date": "2019-11-05",
+            "countries": ["IN", "RU"],
+            "citations": [
+                {
+                    "source": {
+                        "url": f"https://example.org/race/{unique}",
+                        "title": "India, Russia to push Make in India in defence",
+                        "publisher": "ANI",
+                        "published_on": "2019-10-29",
+                    },
+                    "quote": "A quoted sentence.",
+                    "stance": "supports",
+                }
+            ],
+        },
+    )
+    assert answer.status == 201, answer.body
+    event: dict[str, Any] = answer.body
+    return event
+
+
+def _etag(server: Server, event_id: str) -> str:
+    answer = server.send("GET", f"/api/v1/events/{event_id}")
+    assert answer.status == 200, answer.body
+    return str(answer.headers["ETag"])
+
+
+def _assert_stale(answer: Answer, current_etag: str) -> None:
+    assert answer.status == 412, answer.body
+    assert answer.content_type == PROBLEM_JSON
+    assert answer.body["type"] == STALE
+    assert answer.headers["ETag"] == current_etag
+    assert answer.body["current_etag"] == current_etag
+
+
+# --- the races ----------------------------------------------------------------
+
+
+def test_two_reviewers_with_one_etag_one_wins(server: Server) -> None:
+    wanted = {"reviewer-a": "verified", "reviewer-b": "in_review"}
+    wins = dict.fromkeys(wanted, 0)
+    for _ in range(ROUNDS):
+        event = _new_event(server, f"Race {secrets.token_hex(6)}")
+        path = f"/api/v1/events/{event['id']}"
+        seen = {reviewer: _etag(server, event["id"]) for reviewer in wanted}
+        assert seen["reviewer-a"] == seen["reviewer-b"]
+
+        reviews = [
+            {
+                "method": "POST",
+                "path": f"{path}/reviews",
+                "token": reviewer,
+                "body": {"status": status, "note": f"Checked by {reviewer}."},
+                "headers": {"If-Match": seen[reviewer]},
+            }
+            for reviewer, status in wanted.items()
+        ]
+        answers = dict(zip(wanted, _together(server, *reviews), strict=True))
+        statuses = sorted(answer.status for answer in answers.values())
+        assert statuses == [201, 412], {r: (a.status, a.body) for r, a in answers.items()}
+        winner = next(r for r, a in answers.items() if a.status == 201)
+        loser = next(r for r in wanted if r != winner)
+        wins[winner] += 1
+        won = answers[winner]
+        assert won.body["reviewer"] == winner
+        assert won.body["to_status"] == wanted[winner]
+        _assert_stale(answers[loser], won.headers["ETag"])
+
+        history = server.send("GET", f"{path}/reviews").body["items"]
+        assert [(r["reviewer"], r["from_status"], r["to_status"]) for r in history] == [
+            (winner, "unverified", wanted[winner])
+        ]
+        assert [r["id"] for r in history] == [won.body["id"]]
+        revisions = server.send("GET", f"{path}/revisions").body["items"]
+        assert [(r["version"], r["changed_by"]) for r in revisions] == [(1, winner)]
+        now = server.send("GET", path)
+        assert now.headers["ETag"] == won.headers["ETag"]
+        assert (now.body["claim_status"], now.body["version"]) == (wanted[winner], 2)
+    print(f"review races: {ROUNDS}, wins {wins}")
+
+
+def test_two_editors_with_one_etag_one_wins(server: Server) -> None:
+    editors = ["editor", "editor-b"]
+    wins = dict.fromkeys(editors, 0)
+    for _ in range(ROUNDS):
+        event = _new_event(server, f"Race {secrets.token_hex(6)}")
+        path = f"/api/v1/events/{event['id']}"
+        seen = {editor: _etag(server, event["id"]) for editor in editors}
+        assert seen["editor"] == seen["editor-b"]
+
+        edits = [
+            {
+                "method": "PATCH",
+                "path": path,
+                "token": editor,
+                "body": {"summary": f"Summary as {editor} wrote it."},
+                "headers": {"If-Match": seen[editor]},
+            }
+            for editor in editors
+        ]
+        answers = dict(zip(editors, _together(server, *edits), strict=True))
+        statuses = sorted(answer.status for answer in answers.values())
+        assert statuses == [200, 412], {e: (a.status, a.body) for e, a in answers.items()}
+        winner = next(e for e, a in answers.items() if a.status == 200)
+        loser = next(e for e in editors if e != winner)
+        wins[winner] += 1
+        won = answers[winner]
+        _assert_stale(answers[loser], won.headers["ETag"])
+
+        revisions = server.send("GET", f"{path}/revisions").body["items"]
+        assert [(r["version"], r["changed_by"], r["changed_fields"]) for r in revisions] == [
+            (1, winner, ["summary"])
+        ]
+        now = server.send("GET", path)
+        assert now.headers["ETag"] == won.headers["ETag"]
+        assert now.body["summary"] == f"Summary as {winner} wrote it."
+        assert now.body["version"] == 2
+        assert now.body == won.body
+    print(f"edit races: {ROUNDS}, wins {wins}")
+
+
+def test_twenty_creates_with_one_idempotency_key_make_one_event(server: Server) -> None:
+    tally = {"created": 0, "replayed": 0, "in_progress": 0}
+    for _ in range(IDEMPOTENT_ROUNDS):
+        title = f"Idempotent race {secrets.token_hex(6)}"
+        key = f"race-{secrets.token_hex(8)}"
+        body = {"title": title, "date": "2019-11-05", "countries": ["IN", "RU"]}
+
+        create = {
+            "method": "POST",
+            "path": "/api/v1/events",
+            "token": "editor",
+            "body": body,
+            "headers": {"Idempotency-Key": key},
+        }
+        answers = _together(server, *[create] * IDEMPOTENT_CLIENTS)
+        created = [a for a in answers if a.status == 201]
+        others = [a for a in answers if a.status != 201]
+        for answer in others:
+            assert answer.status == 409, (answer.status, answer.body)
+            assert answer.content_type == PROBLEM_JSON
+            assert answer.body["type"] == KEY_IN_PROGRESS
+        assert created, [a.status for a in answers]
+        first = [a for a in created if a.headers.get("Idempotent-Replayed") != "true"]
+        assert len(first) == 1, [a.status for a in answers]
+        event_id = first[0].body["id"]
+        for answer in created:
+            assert answer.body["id"] == event_id
+            assert answer.headers["Location"] == f"/api/v1/events/{event_id}"
+        tally["created"] += 1
+        tally["replayed"] += len(created) - 1
+        tally["in_progress"] += len(others)
+
+        query = urllib.parse.urlencode({"q": title})
+        found = server.send("GET", f"/api/v1/events?{query}").body["items"]
+        assert [event["id"] for event in found] == [event_id]
+
+        retry = server.send(
+            "POST", "/api/v1/events", token="editor", body=body, headers={"Idempotency-Key": key}
+        )
+        assert retry.status == 201, retry.body
+        assert retry.headers["Idempotent-Replayed"] == "true"
+        assert retry.body["id"] == event_id
+    print(f"idempotent races: {IDEMPOTENT_ROUNDS} x {IDEMPOTENT_CLIENTS} clients, {tally}")
