@@ -20,21 +20,18 @@ import http.client
 import json
 import os
 import secrets
-import socket
-import subprocess
-import sys
 import threading
-import time
 import urllib.parse
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+
+from tests.served import served_app
 
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
 
@@ -43,7 +40,6 @@ pytestmark = pytest.mark.skipif(
     reason="TEST_DATABASE_URL is not set: the PostgreSQL concurrency tests need a server",
 )
 
-ROOT = Path(__file__).resolve().parent.parent
 PROBLEM_JSON = "application/problem+json"
 STALE = "urn:timeline:problem:stale-etag"
 KEY_IN_PROGRESS = "urn:timeline:problem:idempotency-key-in-progress"
@@ -135,26 +131,6 @@ def _together(server: Server, *requests: dict[str, Any]) -> list[Answer]:
 # --- the served app -----------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _flask(env: dict[str, str], *args: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "flask", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, f"flask {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
-    return done.stdout
-
-
 @contextlib.contextmanager
 def _database() -> Iterator[str]:
     """A new, empty PostgreSQL database on the test server, dropped afterwards."""
@@ -174,74 +150,21 @@ def _database() -> Iterator[str]:
         admin.dispose()
 
 
-def _wait_until_ready(server: Server, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + TIMEOUT
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"gunicorn exited with {process.returncode}:\n{log.read_text()}")
-        with contextlib.suppress(OSError, http.client.HTTPException):
-            if server.send("GET", "/api/v1/health").status == 200:
-                return
-        time.sleep(0.05)  # poll again; not a wait for readiness
-    pytest.fail(f"gunicorn did not answer /api/v1/health in {TIMEOUT} s:\n{log.read_text()}")
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    with _database() as url:
-        env = {
-            **os.environ,
-            "DATABASE_URL": url,
-            "FLASK_APP": "app.py",
-            "READS_REQUIRE_TOKEN": "0",
-            "ALLOW_SELF_REVIEW": "0",
-        }
-        _flask(env, "db", "upgrade")
-        server = Server(port=_free_port())
-        roles = {
-            "editor": "editor",
-            "editor-b": "editor",
-            "reviewer-a": "reviewer",
-            "reviewer-b": "reviewer",
-        }
+    roles = {
+        "editor": "editor",
+        "editor-b": "editor",
+        "reviewer-a": "reviewer",
+        "reviewer-b": "reviewer",
+    }
+    log_dir = tmp_path_factory.mktemp("gunicorn")
+    with _database() as url, served_app(url, log_dir, workers=4, threads=4) as app:
+        server = Server(port=app.port)
         with ThreadPoolExecutor() as pool:  # one CLI run per token, side by side
-            outputs = pool.map(
-                lambda name: _flask(env, "tokens", "create", "--name", name, "--role", roles[name]),
-                roles,
-            )
-            for name, output in zip(roles, outputs, strict=True):
-                server.tokens[name] = output.strip().splitlines()[-1].strip()
-        log = tmp_path_factory.mktemp("gunicorn") / "gunicorn.log"
-        with log.open("wb") as log_file:
-            process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "gunicorn",
-                    "--bind",
-                    f"127.0.0.1:{server.port}",
-                    "--workers",
-                    "4",
-                    "--threads",
-                    "4",
-                    "app:app",
-                ],
-                cwd=ROOT,
-                env=env,
-                stdout=log_file,
-                stderr=subprocess.STDOUT,
-            )
-        try:
-            _wait_until_ready(server, process, log)
-            yield server
-            assert "Traceback" not in log.read_text(), log.read_text()
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            secrets_by_name = pool.map(lambda name: app.create_token(name, roles[name]), roles)
+            server.tokens.update(zip(roles, secrets_by_name, strict=True))
+        yield server
 
 
 # --- helpers ------------------------------------------------------------------

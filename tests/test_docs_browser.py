@@ -14,10 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -25,6 +21,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+
+from tests.served import HOST, served_app
 
 ROOT = Path(__file__).resolve().parents[1]
 SCREENSHOT = ROOT / "build" / "screenshots" / "docs.png"
@@ -39,8 +37,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-HOST = "127.0.0.1"
-READY_TIMEOUT = 30.0
+
 
 pytestmark = pytest.mark.slow
 
@@ -64,72 +61,12 @@ def chromium() -> Path:
     return CHROMIUM
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _wait_until_ready(url: str, server: subprocess.Popen[bytes], log: Path) -> None:
-    """Poll the health check until it answers 200; fail early if the server dies."""
-    deadline = time.monotonic() + READY_TIMEOUT
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            pytest.fail(f"gunicorn exited with {server.returncode}:\n{log.read_text()}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
-        time.sleep(0.1)
-    pytest.fail(f"{url} did not answer 200 within {READY_TIMEOUT:.0f}s:\n{log.read_text()}")
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The base URL of gunicorn serving the app over a freshly migrated SQLite database."""
     tmp = tmp_path_factory.mktemp("docs-server")
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite:///{tmp / 'x.db'}",
-        "FLASK_APP": "app.py",
-        "READS_REQUIRE_TOKEN": "false",
-    }
-    migrated = subprocess.run(
-        [sys.executable, "-m", "flask", "db", "upgrade"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert migrated.returncode == 0, f"flask db upgrade failed:\n{migrated.stderr}"
-
-    port = _free_port()
-    base = f"http://{HOST}:{port}"
-    log = tmp / "gunicorn.log"
-    command = [sys.executable, "-m", "gunicorn", "--bind", f"{HOST}:{port}", "--workers", "1"]
-    with log.open("wb") as output:
-        gunicorn = subprocess.Popen(
-            [*command, "--access-logfile", "-", "app:app"],
-            cwd=ROOT,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        _wait_until_ready(f"{base}/api/v1/health", gunicorn, log)
-        yield base
-    finally:
-        gunicorn.terminate()
-        try:
-            gunicorn.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            gunicorn.kill()
-            gunicorn.wait()
+    with served_app(f"sqlite:///{tmp / 'docs.db'}", tmp, workers=1) as app:
+        yield app.base_url
 
 
 def _operation_ids(base: str) -> set[str]:
