@@ -7,7 +7,7 @@ PORT ?= 8000
 WORKERS ?= 2
 export FLASK_APP := app.py
 
-.PHONY: run install install-dev migrate demo test lint format openapi bench constraints clean
+.PHONY: run install install-dev migrate demo test lint format openapi clients bench constraints clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -52,6 +52,20 @@ format: install-dev
 ## Regenerate openapi.yaml from the code
 openapi: install
 	$(BIN)/flask openapi write --format=yaml openapi.yaml
+
+## Generate the Python and TypeScript clients from openapi.yaml (pinned generators,
+## output git-ignored) and type-check them with their drivers (mypy, tsc);
+## tests/test_clients.py also drives a served instance through both
+clients/node_modules/.installed: clients/package.json clients/package-lock.json
+	cd clients && npm ci --no-audit --no-fund
+	@touch $@
+
+clients: install-dev clients/node_modules/.installed
+	$(BIN)/openapi-python-client generate --path openapi.yaml --config clients/python-client.yaml \
+		--meta none --output-path build/clients/python/timeline_api_client --overwrite --fail-on-warning
+	MYPYPATH=build/clients/python $(BIN)/mypy --strict --cache-dir build/clients/.mypy_cache \
+		clients/python/roundtrip.py
+	cd clients && node_modules/.bin/openapi-ts && node_modules/.bin/tsc --noEmit
 
 bench: install-dev
 	$(BIN)/python bench/read_path.py

@@ -30,3 +30,33 @@ def document(
         return documented
 
     return decorator
+
+
+def links(status: int, **targets: dict[str, Any]) -> Callable[[F], F]:
+    """OpenAPI links from one response to the operations it leads to (by operationId)."""
+
+    def decorator(func: F) -> F:
+        # An int key, as flask-smorest's own response docs use, so that the two merge.
+        documented: F = Blueprint.doc(responses={status: {"links": targets}})(func)
+        return documented
+
+    return decorator
+
+
+ETAG_HEADER = "$response.header.ETag"
+
+
+def event_links(event_id: str) -> dict[str, dict[str, Any]]:
+    """Links to what can be done with an event whose id is at ``event_id`` (a runtime
+    expression), passing this response's ETag on as If-Match where a change needs it."""
+    read = {"event_id": event_id}
+    change = {**read, "If-Match": ETAG_HEADER}
+    return {
+        "GetEvent": {"operationId": "getEvent", "parameters": read},
+        "UpdateEvent": {"operationId": "updateEvent", "parameters": change},
+        "DeleteEvent": {"operationId": "deleteEvent", "parameters": change},
+        "CreateCitation": {"operationId": "createCitation", "parameters": change},
+        "CreateReview": {"operationId": "createReview", "parameters": change},
+        "ListReviews": {"operationId": "listReviews", "parameters": read},
+        "ListRevisions": {"operationId": "listRevisions", "parameters": read},
+    }

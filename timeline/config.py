@@ -24,6 +24,8 @@ def settings(instance_path: str) -> dict[str, Any]:
         # Four eyes: a reviewer may not review their own event unless this is set.
         "ALLOW_SELF_REVIEW": _flag("ALLOW_SELF_REVIEW"),
         "CORS_ORIGINS": os.environ.get("CORS_ORIGINS", "*"),
+        # Named as the author of published ClaimReviews.
+        "PUBLISHER_NAME": os.environ.get("PUBLISHER_NAME", "Timeline"),
         "MAX_CONTENT_LENGTH": 1024 * 1024,
         "IDEMPOTENCY_KEY_TTL_HOURS": 24,
         "API_TITLE": "Timeline API",

@@ -8,6 +8,7 @@ from typing import Any
 
 import orjson
 
+from . import patterns
 from .errors import BadRequest
 
 
@@ -18,6 +19,8 @@ def encode_cursor(*key: Any) -> str:
 def decode_cursor(cursor: str, shape: tuple[type, ...]) -> list[Any]:
     """The key in a cursor, checked against the types it must have."""
     try:
+        if not patterns.matches(patterns.CURSOR, cursor):
+            raise ValueError(cursor)
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         key = orjson.loads(raw)
     except (binascii.Error, ValueError):

@@ -7,7 +7,8 @@ from typing import Any
 
 from marshmallow import ValidationError, fields
 
-from .domain.countries import Country, UnknownCountry, country
+from . import patterns
+from .domain.countries import Country, CountryPair, InvalidPair, UnknownCountry, country
 from .domain.dates import InvalidDate, PartialDate
 
 
@@ -29,15 +30,75 @@ class StrictFloat(fields.Float):
         return super()._deserialize(value, attr, data, **kwargs)
 
 
-class CountryCode(fields.String):
-    """An ISO 3166-1 alpha-2 or alpha-3 code in any case, loaded as a Country."""
+class Text(fields.String):
+    """A JSON string of Unicode text: no NUL (PostgreSQL cannot store it), no lone surrogates.
+
+    Both are refused with a field error on every backend, rather than a database error.
+    """
+
+    default_error_messages = {
+        "nul": "Text cannot contain NUL (U+0000) characters.",
+        "surrogate": "Text cannot contain unpaired surrogates (U+D800 to U+DFFF).",
+    }
+    PATTERN = patterns.TEXT
 
     def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault(
-            "metadata",
-            {"description": "ISO 3166-1 alpha-2 or alpha-3 code, any case", "example": "IN"},
-        )
-        super().__init__(**kwargs)
+        metadata = {"pattern": patterns.anchored(self.PATTERN)}
+        metadata.update(kwargs.pop("metadata", {}))
+        super().__init__(metadata=metadata, **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if "\x00" in text:
+            raise self.make_error("nul")
+        try:
+            text.encode()
+        except UnicodeEncodeError:
+            raise self.make_error("surrogate") from None
+        return text
+
+
+class HttpUrl(Text):
+    """An http or https URL of a named host or an IPv4 address (the spec states the pattern)."""
+
+    default_error_messages = {"invalid_url": "Not a valid URL."}
+    PATTERN = patterns.HTTP_URL
+
+    def __init__(self, **kwargs: Any) -> None:
+        metadata = {"example": "https://www.aninews.in/news/"}
+        metadata.update(kwargs.pop("metadata", {}))
+        super().__init__(metadata=metadata, **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if not patterns.matches(patterns.HTTP_URL, text):
+            raise self.make_error("invalid_url")
+        return text
+
+
+class Cursor(fields.String):
+    """An opaque page cursor: base64url text, as the API gives out in next_cursor.
+
+    The pattern is documented; a cursor that breaks it is one the API did not give
+    out, which ``cursors.decode_cursor`` answers with a 400 like any other.
+    """
+
+    PATTERN = patterns.CURSOR
+
+    def __init__(self, **kwargs: Any) -> None:
+        metadata = {"pattern": patterns.anchored(self.PATTERN)}
+        metadata.update(kwargs.pop("metadata", {}))
+        super().__init__(metadata=metadata, **kwargs)
+
+
+class CountryCode(fields.String):
+    """An ISO 3166-1 alpha-2 or alpha-3 code in any case, loaded as a Country.
+
+    Documented as a reference to the CountryCode component, whose pattern lists
+    every code (timeline.openapi registers it).
+    """
+
+    OPENAPI_COMPONENT = "CountryCode"
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         text = super()._deserialize(value, attr, data, **kwargs)
@@ -55,8 +116,10 @@ class PartialDateString(fields.String):
 
     def __init__(self, **kwargs: Any) -> None:
         metadata = {
-            "description": "YYYY, YYYY-MM or YYYY-MM-DD; the form sets the precision",
-            "pattern": r"^\d{4}(-\d{2}(-\d{2})?)?$",
+            "description": (
+                "YYYY, YYYY-MM or YYYY-MM-DD of a day that exists; the form sets the precision"
+            ),
+            "pattern": patterns.anchored(patterns.PARTIAL_DATE),
             "example": "2019-11-05",
         }
         metadata.update(kwargs.pop("metadata", {}))
@@ -67,6 +130,23 @@ class PartialDateString(fields.String):
         try:
             PartialDate.parse(text)
         except InvalidDate as error:
+            raise ValidationError(str(error)) from None
+        return text
+
+
+class CountryPairString(fields.String):
+    """A country pair such as IN-RU (any order and case); loaded as the text given.
+
+    Documented as a reference to the CountryPair component.
+    """
+
+    OPENAPI_COMPONENT = "CountryPair"
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            CountryPair.parse(text)
+        except (InvalidPair, UnknownCountry) as error:
             raise ValidationError(str(error)) from None
         return text
 

@@ -83,7 +83,8 @@ class Source(Base):
     seq: Mapped[int] = mapped_column(primary_key=True)
     id: Mapped[str] = mapped_column(String(36), unique=True, default=new_id)
     url: Mapped[str] = mapped_column(String(2048))
-    url_key: Mapped[str] = mapped_column(String(2048), unique=True)
+    # SHA-256 (hex) of the normalised URL: see domain.urls.url_key.
+    url_key: Mapped[str] = mapped_column(String(64), unique=True)
     title: Mapped[str] = mapped_column(String(500))
     publisher: Mapped[str | None] = mapped_column(String(200))
     published_on: Mapped[dt.date | None]
@@ -202,7 +203,8 @@ class EventTag(Base):
     __table_args__ = (Index("ix_event_tags_tag", "tag", "event_seq"),)
 
     event_seq: Mapped[int] = mapped_column(ForeignKey("events.seq"), primary_key=True)
-    tag: Mapped[str] = mapped_column(String(50), primary_key=True)
+    # Lower-cased, which can double a tag's length (U+0130): twice MAX_TAG.
+    tag: Mapped[str] = mapped_column(String(100), primary_key=True)
     position: Mapped[int] = mapped_column(SmallInteger)
 
 

@@ -3,15 +3,89 @@
 from __future__ import annotations
 
 import http
+from copy import deepcopy
 from typing import Any
 
+from apispec import BasePlugin
+from apispec.ext.marshmallow import MarshmallowPlugin, OpenAPIConverter
+from apispec.ext.marshmallow.common import resolve_schema_cls
 from flask import Flask
 from flask_smorest import Api
 from flask_smorest.utils import prepare_response
+from marshmallow import fields
 from werkzeug.exceptions import HTTPException
 
+from . import patterns
 from .errors import PROBLEM_JSON, problem_response
 from .schemas import ProblemSchema
+
+
+class _Converter(OpenAPIConverter):
+    """Fields with an OPENAPI_COMPONENT are documented as a reference to that schema."""
+
+    def field2property(self, field: fields.Field) -> dict[str, Any]:
+        component = getattr(field, "OPENAPI_COMPONENT", None)
+        if component is None:
+            return super().field2property(field)
+        prop: dict[str, Any] = {"$ref": f"#/components/schemas/{component}"}
+        if field.allow_none:
+            prop = {"anyOf": [prop, {"type": "null"}]}
+        if "description" in field.metadata:
+            prop["description"] = field.metadata["description"]
+        return prop
+
+
+class _MarshmallowPlugin(MarshmallowPlugin):
+    """Adds a schema class's OPENAPI_EXTRA (rules across fields: anyOf, oneOf) to its component."""
+
+    Converter = _Converter
+
+    def schema_helper(self, name, _, schema=None, **kwargs):  # type: ignore[override]
+        json_schema = super().schema_helper(name, _, schema=schema, **kwargs)
+        extra = getattr(resolve_schema_cls(schema), "OPENAPI_EXTRA", None) if schema else None
+        if json_schema is not None and extra:
+            json_schema.update(deepcopy(extra))
+        return json_schema
+
+
+def _response_name(status: int) -> str:
+    return http.HTTPStatus(status).name
+
+
+class _EveryResponse(BasePlugin):
+    """Documents the responses that the app's shared request handling can give any operation.
+
+    - a request body: 400 (not JSON), 413 (too large), 415 (not application/json), 422;
+    - a path parameter: 404; a ``cursor`` parameter: 400;
+    - a 200 with an ETag (answered by ``conditional``): 304 to If-None-Match;
+    - no security of its own (a read): an optional bearer token, and 401 when the operator
+      makes reads need one (READS_REQUIRE_TOKEN). ``security: []`` marks an open operation.
+    """
+
+    def operation_helper(
+        self, path: str | None = None, operations: dict[str, Any] | None = None, **kwargs: Any
+    ) -> None:
+        for method, operation in (operations or {}).items():
+            # flask-smorest keys its responses by int, manual docs by str: one key each.
+            responses = {str(status): doc for status, doc in operation.get("responses", {}).items()}
+            operation["responses"] = responses
+
+            def add(status: int, responses: dict[str, Any] = responses) -> None:
+                responses.setdefault(str(status), _response_name(status))
+
+            if "requestBody" in operation:
+                for status in (400, 413, 415, 422):
+                    add(status)
+            if path and "{" in path:
+                add(404)
+            if any(p.get("name") == "cursor" for p in operation.get("parameters", [])):
+                add(400)  # a cursor this API did not give out
+            ok = responses.get("200")
+            if method == "get" and isinstance(ok, dict) and "ETag" in ok.get("headers", {}):
+                add(304)
+            if "security" not in operation:
+                operation["security"] = [{}, {"bearerAuth": []}]
+                add(401)
 
 
 class TimelineApi(Api):
@@ -27,7 +101,32 @@ class TimelineApi(Api):
                         "status that reviewers decide. Every error is an RFC 9457 problem "
                         "document (application/problem+json)."
                     )
-                }
+                },
+                "marshmallow_plugin": _MarshmallowPlugin(),
+                "extra_plugins": [_EveryResponse()],
+            },
+        )
+        self.spec.components.schema(
+            "CountryCode",
+            {
+                "type": "string",
+                "description": (
+                    "An ISO 3166-1 alpha-2 or alpha-3 country code, in any case: IN, ind, Rus"
+                ),
+                "pattern": patterns.anchored(patterns.country_code()),
+                "example": "IN",
+            },
+        )
+        self.spec.components.schema(
+            "CountryPair",
+            {
+                "type": "string",
+                "description": (
+                    "Two ISO 3166-1 codes joined by '-', in any order and case: IN-RU, ru-in, "
+                    "IND-RUS"
+                ),
+                "pattern": patterns.anchored(patterns.country_pair()),
+                "example": "IN-RU",
             },
         )
         self.spec.components.security_scheme(

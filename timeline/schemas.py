@@ -5,7 +5,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
+from marshmallow import (
+    INCLUDE,
+    Schema,
+    ValidationError,
+    fields,
+    pre_load,
+    validate,
+    validates_schema,
+)
 
 from .domain.claims import ClaimStatus, Stance
 from .domain.countries import Country
@@ -13,10 +21,14 @@ from .domain.dates import EventDate as DomainEventDate
 from .domain.dates import InvalidDateField, PartialDate
 from .fields import (
     CountryCode,
+    CountryPairString,
+    Cursor,
+    HttpUrl,
     PartialDateString,
     StatusEnum,
     StrictBoolean,
     StrictFloat,
+    Text,
 )
 
 # Input limits; past them the answer is a 422 naming the field.
@@ -32,7 +44,11 @@ DEFAULT_PAGE = 50
 
 
 class ProblemSchema(Schema):
-    """An RFC 9457 problem document."""
+    """An RFC 9457 problem document; some kinds of problem add members of their own."""
+
+    class Meta:
+        # RFC 9457 extension members: documented below where the API sends them.
+        unknown = INCLUDE
 
     type = fields.String(
         required=True, metadata={"description": "A URI naming the kind of problem"}
@@ -45,6 +61,12 @@ class ProblemSchema(Schema):
         values=fields.List(fields.String()),
         metadata={"description": "Messages by input field (dotted paths for nested fields)"},
     )
+    current_etag = fields.String(
+        metadata={"description": "A stale If-Match (412): the event's current ETag"}
+    )
+    existing_id = fields.String(
+        metadata={"description": "A duplicate source URL (409): the id of the source that has it"}
+    )
 
 
 # --- output -----------------------------------------------------------------
@@ -56,7 +78,16 @@ class CountrySchema(Schema):
 
 
 class LocationSchema(Schema):
-    name = fields.String(required=True, validate=validate.Length(1, MAX_NAME))
+    # Both coordinates or neither (timeline.openapi adds this to the component). As
+    # if/then/else, not anyOf: client generators (openapi-python-client) turn an
+    # anyOf on an object into a union of anonymous models, and lose this one.
+    OPENAPI_EXTRA = {
+        "if": {"required": ["lat"], "properties": {"lat": {"type": "number"}}},
+        "then": {"required": ["lon"], "properties": {"lon": {"type": "number"}}},
+        "else": {"properties": {"lon": {"type": "null"}}},
+    }
+
+    name = Text(required=True, validate=validate.Length(1, MAX_NAME))
     country = CountryCode(allow_none=True, load_default=None)
     lat = StrictFloat(allow_none=True, load_default=None, validate=validate.Range(-90, 90))
     lon = StrictFloat(allow_none=True, load_default=None, validate=validate.Range(-180, 180))
@@ -74,16 +105,12 @@ class SourceCreateSchema(Schema):
     clients that ignore readOnly do not send an id.
     """
 
-    url = fields.Url(
-        required=True, schemes={"http", "https"}, validate=validate.Length(max=MAX_URL)
-    )
-    title = fields.String(required=True, validate=validate.Length(1, 500))
-    publisher = fields.String(allow_none=True, validate=validate.Length(max=MAX_NAME))
+    url = HttpUrl(required=True, validate=validate.Length(max=MAX_URL))
+    title = Text(required=True, validate=validate.Length(1, 500))
+    publisher = Text(allow_none=True, validate=validate.Length(max=MAX_NAME))
     published_on = fields.Date(allow_none=True)
-    author = fields.String(allow_none=True, validate=validate.Length(max=MAX_NAME))
-    archive_url = fields.Url(
-        allow_none=True, schemes={"http", "https"}, validate=validate.Length(max=MAX_URL)
-    )
+    author = Text(allow_none=True, validate=validate.Length(max=MAX_NAME))
+    archive_url = HttpUrl(allow_none=True, validate=validate.Length(max=MAX_URL))
 
 
 class SourceSchema(SourceCreateSchema):
@@ -99,7 +126,7 @@ class SourcePatchSchema(SourceCreateSchema):
 
 class CitationSchema(Schema):
     id = fields.String(required=True, dump_only=True)
-    quote = fields.String(required=True, validate=validate.Length(1, MAX_TEXT))
+    quote = Text(required=True, validate=validate.Length(1, MAX_TEXT))
     stance = StatusEnum(Stance, required=True)
     source = fields.Nested(SourceSchema, required=True)
 
@@ -205,9 +232,23 @@ _SET_BY_SERVER = {
 }
 
 
+def _countries_doc() -> dict[str, Any]:
+    return {
+        "description": "Two or more different countries (IN and IND are one country)",
+        "uniqueItems": True,
+        "example": ["IN", "RU"],
+    }
+
+
+# The number of countries, in the spec as minItems and maxItems.
+_COUNT_OF_COUNTRIES = validate.Length(
+    2, MAX_COUNTRIES, error=f"Give 2 to {MAX_COUNTRIES} countries."
+)
+
+
 def _countries_of_an_event(countries: list[Country]) -> None:
     if not 2 <= len(countries) <= MAX_COUNTRIES:
-        raise ValidationError(f"Give 2 to {MAX_COUNTRIES} countries.")
+        return  # _COUNT_OF_COUNTRIES says so
     seen: dict[str, int] = {}
     for index, country in enumerate(countries):
         if country.code in seen:
@@ -231,9 +272,17 @@ class _RefusesServerFields(Schema):
 class CitationCreateSchema(Schema):
     """Cite a source, by id or inline; an inline source with a known URL reuses it."""
 
-    source_id = fields.String(validate=validate.Length(1, 36))
+    # Exactly one of source_id and source. As if/then/else, not oneOf, which
+    # openapi-python-client turns into an untyped model (see LocationSchema).
+    OPENAPI_EXTRA = {
+        "if": {"required": ["source_id"]},
+        "then": {"not": {"required": ["source"]}},
+        "else": {"required": ["source"]},
+    }
+
+    source_id = Text(validate=validate.Length(1, 36))
     source = fields.Nested(SourceCreateSchema)
-    quote = fields.String(required=True, validate=validate.Length(1, MAX_TEXT))
+    quote = Text(required=True, validate=validate.Length(1, MAX_TEXT))
     stance = StatusEnum(Stance, required=True)
 
     @validates_schema
@@ -245,27 +294,36 @@ class CitationCreateSchema(Schema):
 class EventPatchSchema(_RefusesServerFields):
     """Any of an event's fields; the others keep their values."""
 
-    title = fields.String(validate=validate.Length(1, MAX_TITLE))
-    summary = fields.String(validate=validate.Length(max=MAX_TEXT))
+    title = Text(validate=validate.Length(1, MAX_TITLE))
+    summary = Text(validate=validate.Length(max=MAX_TEXT))
     date = PartialDateString()
     end_date = PartialDateString(allow_none=True)
     approximate = StrictBoolean()
-    countries = fields.List(CountryCode(), validate=_countries_of_an_event)
+    countries = fields.List(
+        CountryCode(),
+        validate=[_COUNT_OF_COUNTRIES, _countries_of_an_event],
+        metadata=_countries_doc(),
+    )
     location = fields.Nested(LocationSchema, allow_none=True)
     actors = fields.List(
-        fields.String(validate=validate.Length(1, MAX_NAME)), validate=validate.Length(max=MAX_LIST)
+        Text(validate=validate.Length(1, MAX_NAME)), validate=validate.Length(max=MAX_LIST)
     )
     tags = fields.List(
-        fields.String(validate=validate.Length(1, MAX_TAG)), validate=validate.Length(max=MAX_LIST)
+        Text(validate=validate.Length(1, MAX_TAG)), validate=validate.Length(max=MAX_LIST)
     )
 
 
 class EventCreateSchema(EventPatchSchema):
     """A new event; its claim status starts 'unverified'."""
 
-    title = fields.String(required=True, validate=validate.Length(1, MAX_TITLE))
+    title = Text(required=True, validate=validate.Length(1, MAX_TITLE))
     date = PartialDateString(required=True)
-    countries = fields.List(CountryCode(), required=True, validate=_countries_of_an_event)
+    countries = fields.List(
+        CountryCode(),
+        required=True,
+        validate=[_COUNT_OF_COUNTRIES, _countries_of_an_event],
+        metadata=_countries_doc(),
+    )
     citations = fields.List(
         fields.Nested(CitationCreateSchema), validate=validate.Length(max=MAX_LIST)
     )
@@ -289,7 +347,7 @@ class ReviewCreateSchema(Schema):
     """A reviewer's decision on a claim."""
 
     status = StatusEnum(ClaimStatus, required=True)
-    note = fields.String(
+    note = Text(
         required=True,
         validate=validate.Length(
             1, MAX_TEXT, error="A review needs a note of 1 to {max} characters."
@@ -357,7 +415,7 @@ class PageQuery(Schema):
         validate=validate.Range(1, MAX_PAGE),
         metadata={"description": f"Page size, 1 to {MAX_PAGE}"},
     )
-    cursor = fields.String(
+    cursor = Cursor(
         validate=validate.Length(1, 200),
         metadata={"description": "The next_cursor of the previous page"},
     )
@@ -371,8 +429,8 @@ class TimelineQuery(PageQuery):
         metadata={"description": "Keep events that start on or before this date"}
     )
     status = StatusEnum(ClaimStatus)
-    tag = fields.String(validate=validate.Length(1, MAX_TAG))
-    q = fields.String(
+    tag = Text(validate=validate.Length(1, MAX_TAG))
+    q = Text(
         validate=validate.Length(1, 200),
         metadata={"description": "Words to find in the title, summary or actors"},
     )
@@ -389,20 +447,25 @@ class TimelineQuery(PageQuery):
             raise ValidationError(f"'to' ({end}) is before 'from' ({start}).", "to")
 
 
+class ExportQuery(TimelineQuery):
+    """The timeline filters, without paging: an export holds every event they keep."""
+
+    class Meta:
+        exclude = ("limit", "cursor")
+
+
 class EventQuery(TimelineQuery):
     country = CountryCode()
-    pair = fields.String(
-        validate=validate.Length(3, 7), metadata={"description": "A country pair such as IN-RU"}
-    )
+    pair = CountryPairString(metadata={"description": "A country pair such as IN-RU"})
 
 
 class SourceQuery(PageQuery):
-    url = fields.String(
+    url = HttpUrl(
         validate=validate.Length(1, MAX_URL),
         metadata={"description": "Find the source with this URL (compared normalised)"},
     )
 
 
 class ReviewQueueQuery(PageQuery):
-    pair = fields.String(validate=validate.Length(3, 7))
+    pair = CountryPairString(metadata={"description": "A country pair such as IN-RU"})
     status = fields.String(validate=validate.OneOf(["unverified", "in_review"]))

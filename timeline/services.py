@@ -8,6 +8,7 @@ version as a revision, and re-renders its read model.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from flask import current_app
@@ -24,7 +25,7 @@ from .domain.claims import (
 )
 from .domain.countries import Country
 from .domain.dates import EventDate, InvalidDateField
-from .domain.urls import normalise_url
+from .domain.urls import url_key
 from .errors import Conflict, Gone, NotFound, UnprocessableEntity, invalid_field
 from .models import (
     Citation,
@@ -41,10 +42,20 @@ from .read_model import refresh
 
 # --- lookups ------------------------------------------------------------------
 
+# Ids are the server's lower-case UUIDs: anything else names nothing, and is not
+# sent to the database (PostgreSQL refuses text with NUL, for one).
+_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def _is_id(text: str) -> bool:
+    return _ID.fullmatch(text) is not None
+
 
 def get_event(event_id: str, *, include_deleted: bool = False) -> Event:
     """The event, 404 when unknown and 410 when deleted."""
-    event = db.session.scalar(select(Event).where(Event.id == event_id))
+    event = (
+        db.session.scalar(select(Event).where(Event.id == event_id)) if _is_id(event_id) else None
+    )
     if event is None:
         raise NotFound(f"No event has the id '{event_id}'.")
     if event.deleted_at is not None and not include_deleted:
@@ -53,7 +64,11 @@ def get_event(event_id: str, *, include_deleted: bool = False) -> Event:
 
 
 def get_source(source_id: str, *, field: str | None = None) -> Source:
-    source = db.session.scalar(select(Source).where(Source.id == source_id))
+    source = (
+        db.session.scalar(select(Source).where(Source.id == source_id))
+        if _is_id(source_id)
+        else None
+    )
     if source is None:
         message = f"No source has the id '{source_id}'."
         raise invalid_field(field, message) if field is not None else NotFound(message)
@@ -61,7 +76,7 @@ def get_source(source_id: str, *, field: str | None = None) -> Source:
 
 
 def find_source_by_url(url: str) -> Source | None:
-    return db.session.scalar(select(Source).where(Source.url_key == normalise_url(url)))
+    return db.session.scalar(select(Source).where(Source.url_key == url_key(url)))
 
 
 # --- sources ------------------------------------------------------------------
@@ -79,14 +94,14 @@ def create_source(data: dict[str, Any], actor: str) -> Source:
 
 
 def _new_source(data: dict[str, Any], actor: str) -> Source:
-    source = Source(id=new_id(), url_key=normalise_url(data["url"]), created_by=actor, **data)
+    source = Source(id=new_id(), url_key=url_key(data["url"]), created_by=actor, **data)
     db.session.add(source)
     return source
 
 
 def update_source(source: Source, data: dict[str, Any], actor: str) -> Source:
     if "url" in data:
-        key = normalise_url(data["url"])
+        key = url_key(data["url"])
         other = db.session.scalar(
             select(Source).where(Source.url_key == key, Source.id != source.id)
         )

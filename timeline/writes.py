@@ -93,24 +93,26 @@ def write_operation(*, idempotent: bool = False) -> Callable[[F], F]:
                 ) from None
             return response
 
-        if idempotent:
-            return document(
-                parameters=[
-                    {
-                        "name": IDEMPOTENCY_HEADER,
-                        "in": "header",
-                        "required": False,
-                        "description": (
-                            "Makes a retried create safe: a retry with the same key and "
-                            "body returns the first response and creates nothing; the "
-                            "same key with another body is a 422. Keys are kept 24 hours, "
-                            "per token."
-                        ),
-                        "schema": {"type": "string", "minLength": 1, "maxLength": 200},
-                    }
-                ]
-            )(cast(F, wrapper))
-        return cast(F, wrapper)
+        # Any write can meet data stored meanwhile (an IntegrityError): a 409.
+        if not idempotent:
+            return document(responses={"409": "CONFLICT"})(cast(F, wrapper))
+        return document(
+            responses={"409": "CONFLICT", "422": "UNPROCESSABLE_ENTITY"},
+            parameters=[
+                {
+                    "name": IDEMPOTENCY_HEADER,
+                    "in": "header",
+                    "required": False,
+                    "description": (
+                        "Makes a retried create safe: a retry with the same key and "
+                        "body returns the first response and creates nothing; the "
+                        "same key with another body is a 422. Keys are kept 24 hours, "
+                        "per token."
+                    ),
+                    "schema": {"type": "string", "minLength": 1, "maxLength": 200},
+                }
+            ],
+        )(cast(F, wrapper))
 
     return decorator
 

@@ -14,6 +14,13 @@ from ..read_model import Page
 
 API_PREFIX = "/api/v1"
 JSON = "application/json"
+# The ETag that ``conditional`` puts on a read: send it in If-None-Match for a 304.
+CACHE_HEADERS = {
+    "ETag": {
+        "description": "This representation's ETag; send it in If-None-Match to get a 304",
+        "schema": {"type": "string"},
+    }
+}
 
 
 class StrictParser(FlaskParser):
@@ -61,7 +68,7 @@ def conditional(response: Response) -> Response:
 
 
 def register_blueprints(api: Api) -> None:
-    from . import events, health, review_queue, sources, timelines
+    from . import events, exports, health, review_queue, sources, timelines
 
-    for module in (timelines, events, sources, review_queue, health):
+    for module in (timelines, events, sources, review_queue, exports, health):
         api.register_blueprint(module.blp, url_prefix=API_PREFIX)

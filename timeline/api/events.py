@@ -8,7 +8,7 @@ from flask import Response, url_for
 from flask.views import MethodView
 
 from .. import services
-from ..apidoc import document
+from ..apidoc import document, event_links, links
 from ..auth import EDITOR, REVIEWER, current_actor, role_required
 from ..models import Event
 from ..read_model import event_page
@@ -27,7 +27,14 @@ from ..schemas import (
     RevisionListSchema,
 )
 from ..writes import check_if_match, etag_of, write_operation
-from . import ApiBlueprint, conditional, dump_response, json_response, page_response
+from . import (
+    CACHE_HEADERS,
+    ApiBlueprint,
+    conditional,
+    dump_response,
+    json_response,
+    page_response,
+)
 
 blp = ApiBlueprint("events", __name__, description="Events, their citations and their reviews")
 
@@ -46,7 +53,12 @@ _PRECONDITIONS: dict[str, Any] = {
     ],
     "responses": {"412": "PRECONDITION_FAILED", "428": "PRECONDITION_REQUIRED"},
 }
-_EVENT_ID = {"in": "path", "name": "event_id", "required": True, "schema": {"type": "string"}}
+_EVENT_ID = {
+    "in": "path",
+    "name": "event_id",
+    "required": True,
+    "schema": {"type": "string", "format": "uuid"},
+}
 requires_if_match = document(**_PRECONDITIONS)
 
 
@@ -64,7 +76,11 @@ def _editable_event(event_id: str) -> Event:
 class Events(MethodView):
     @blp.doc(operationId="listEvents")
     @blp.arguments(EventQuery(), location="query", as_kwargs=True)
-    @blp.response(200, EventPageSchema, headers={"Link": {"description": "rel=next", **_STRING}})
+    @blp.response(
+        200,
+        EventPageSchema,
+        headers={**CACHE_HEADERS, "Link": {"description": "rel=next", **_STRING}},
+    )
     def get(self, **args: Any) -> Any:
         """Search events across pairs
 
@@ -73,6 +89,7 @@ class Events(MethodView):
         return page_response(event_page(args))
 
     @blp.doc(operationId="createEvent")
+    @links(201, **event_links("$response.body#/id"))
     @role_required(EDITOR)
     @write_operation(idempotent=True)
     @blp.arguments(EventCreateSchema())
@@ -103,6 +120,7 @@ class EventById(MethodView):
         return conditional(_event_response(event))
 
     @blp.doc(operationId="updateEvent")
+    @links(200, **event_links("$response.body#/id"))
     @role_required(EDITOR)
     @write_operation()
     @requires_if_match
@@ -137,6 +155,18 @@ class EventById(MethodView):
 @blp.route("/events/<event_id>/citations", parameters=[_EVENT_ID])
 class Citations(MethodView):
     @blp.doc(operationId="createCitation")
+    @links(
+        201,
+        **event_links("$request.path.event_id"),
+        DeleteCitation={
+            "operationId": "deleteCitation",
+            "parameters": {
+                "event_id": "$request.path.event_id",
+                "citation_id": "$response.body#/id",
+                "If-Match": "$response.header.ETag",
+            },
+        },
+    )
     @role_required(EDITOR)
     @write_operation(idempotent=True)
     @requires_if_match
@@ -156,10 +186,19 @@ class Citations(MethodView):
 
 @blp.route(
     "/events/<event_id>/citations/<citation_id>",
-    parameters=[_EVENT_ID, {"in": "path", "name": "citation_id", "required": True, **_STRING}],
+    parameters=[
+        _EVENT_ID,
+        {
+            "in": "path",
+            "name": "citation_id",
+            "required": True,
+            "schema": {"type": "string", "format": "uuid"},
+        },
+    ],
 )
 class CitationById(MethodView):
     @blp.doc(operationId="deleteCitation")
+    @links(204, **event_links("$request.path.event_id"))
     @role_required(EDITOR)
     @write_operation()
     @requires_if_match
@@ -187,6 +226,7 @@ class Reviews(MethodView):
         return {"items": services.reviews_of(services.get_event(event_id))}
 
     @blp.doc(operationId="createReview")
+    @links(201, **event_links("$response.body#/event_id"))
     @role_required(REVIEWER)
     @write_operation(idempotent=True)
     @requires_if_match

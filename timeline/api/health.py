@@ -18,7 +18,7 @@ blp = ApiBlueprint("health", __name__, description="Whether the service can answ
 
 @blp.route("/health")
 class Health(MethodView):
-    @blp.doc(operationId="getHealth")
+    @blp.doc(operationId="getHealth", security=[])
     @blp.response(200, HealthSchema)
     @blp.alt_response(503, schema=HealthSchema, description="The database does not answer")
     def get(self) -> Any:

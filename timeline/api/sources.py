@@ -9,10 +9,11 @@ from flask.views import MethodView
 from sqlalchemy import select
 
 from .. import services
+from ..apidoc import links
 from ..auth import EDITOR, current_actor, role_required
 from ..cursors import decode_cursor, encode_cursor
 from ..db import db
-from ..domain.urls import normalise_url
+from ..domain.urls import url_key
 from ..models import Source
 from ..schemas import (
     SourceCreateSchema,
@@ -22,11 +23,24 @@ from ..schemas import (
     SourceSchema,
 )
 from ..writes import write_operation
-from . import ApiBlueprint, conditional, dump_response
+from . import CACHE_HEADERS, ApiBlueprint, conditional, dump_response
 
 blp = ApiBlueprint("sources", __name__, description="Documents that back events")
 
-_SOURCE_ID = {"in": "path", "name": "source_id", "required": True, "schema": {"type": "string"}}
+_SOURCE_ID = {
+    "in": "path",
+    "name": "source_id",
+    "required": True,
+    "schema": {"type": "string", "format": "uuid"},
+}
+_SOURCE_LINKS = {
+    "GetSource": {"operationId": "getSource", "parameters": {"source_id": "$response.body#/id"}},
+    "UpdateSource": {
+        "operationId": "updateSource",
+        "parameters": {"source_id": "$response.body#/id"},
+    },
+    "FindSourceByUrl": {"operationId": "listSources", "parameters": {"url": "$response.body#/url"}},
+}
 _SCHEMA = SourceSchema()
 
 
@@ -42,7 +56,7 @@ class Sources(MethodView):
         """
         stmt = select(Source).order_by(Source.seq).limit(args["limit"] + 1)
         if "url" in args:
-            stmt = stmt.where(Source.url_key == normalise_url(args["url"]))
+            stmt = stmt.where(Source.url_key == url_key(args["url"]))
         if "cursor" in args:
             (after,) = decode_cursor(args["cursor"], (int,))
             stmt = stmt.where(Source.seq > after)
@@ -54,6 +68,7 @@ class Sources(MethodView):
         return {"items": sources, "next_cursor": next_cursor}
 
     @blp.doc(operationId="createSource")
+    @links(201, **_SOURCE_LINKS)
     @role_required(EDITOR)
     @write_operation(idempotent=True)
     @blp.arguments(SourceCreateSchema())
@@ -77,13 +92,14 @@ class Sources(MethodView):
 @blp.route("/sources/<source_id>", parameters=[_SOURCE_ID])
 class SourceById(MethodView):
     @blp.doc(operationId="getSource")
-    @blp.response(200, SourceSchema)
+    @blp.response(200, SourceSchema, headers=CACHE_HEADERS)
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, source_id: str) -> Any:
         """Get a source"""
         return conditional(dump_response(_SCHEMA, services.get_source(source_id)))
 
     @blp.doc(operationId="updateSource")
+    @links(200, **_SOURCE_LINKS)
     @role_required(EDITOR)
     @write_operation()
     @blp.arguments(SourcePatchSchema())

@@ -11,7 +11,7 @@ from ..domain.countries import CountryPair, InvalidPair, UnknownCountry
 from ..errors import NotFound
 from ..read_model import pair_counts, pair_json, timeline_page, timeline_summary
 from ..schemas import PairListSchema, TimelinePageSchema, TimelineQuery, TimelineSummarySchema
-from . import ApiBlueprint, conditional, json_response, page_response
+from . import CACHE_HEADERS, ApiBlueprint, conditional, json_response, page_response
 
 blp = ApiBlueprint(
     "timelines",
@@ -19,14 +19,14 @@ blp = ApiBlueprint(
     description="Ordered timelines of the events between two countries",
 )
 
-_PAIR_PARAMETER = {
+PAIR_PARAMETER = {
     "in": "path",
     "name": "pair",
     "required": True,
     "description": (
         "Two ISO 3166-1 codes joined by '-', in any order and case: IN-RU, ru-in, IND-RUS"
     ),
-    "schema": {"type": "string", "pattern": "^[A-Za-z]{2,3}-[A-Za-z]{2,3}$", "example": "IN-RU"},
+    "schema": {"$ref": "#/components/schemas/CountryPair"},
 }
 
 
@@ -40,11 +40,18 @@ def parse_pair(text: str) -> CountryPair:
         ) from None
 
 
-@blp.route("/timelines/<pair>", parameters=[_PAIR_PARAMETER])
+@blp.route("/timelines/<pair>", parameters=[PAIR_PARAMETER])
 class Timeline(MethodView):
     @blp.doc(operationId="listPairTimeline")
     @blp.arguments(TimelineQuery(), location="query", as_kwargs=True)
-    @blp.response(200, TimelinePageSchema, headers={"Link": {"schema": {"type": "string"}}})
+    @blp.response(
+        200,
+        TimelinePageSchema,
+        headers={
+            **CACHE_HEADERS,
+            "Link": {"description": "rel=next", "schema": {"type": "string"}},
+        },
+    )
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, pair: str, **args: Any) -> Any:
         """A pair's events in timeline order
@@ -57,10 +64,10 @@ class Timeline(MethodView):
         return page_response(timeline_page(canonical, args), pair=pair_json(canonical))
 
 
-@blp.route("/timelines/<pair>/summary", parameters=[_PAIR_PARAMETER])
+@blp.route("/timelines/<pair>/summary", parameters=[PAIR_PARAMETER])
 class TimelineSummary(MethodView):
     @blp.doc(operationId="getPairTimelineSummary")
-    @blp.response(200, TimelineSummarySchema)
+    @blp.response(200, TimelineSummarySchema, headers=CACHE_HEADERS)
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, pair: str) -> Any:
         """Counts of a pair's events by claim status and by year"""
@@ -70,7 +77,7 @@ class TimelineSummary(MethodView):
 @blp.route("/pairs")
 class Pairs(MethodView):
     @blp.doc(operationId="listPairs")
-    @blp.response(200, PairListSchema)
+    @blp.response(200, PairListSchema, headers=CACHE_HEADERS)
     def get(self) -> Any:
         """Every country pair that has events, with counts"""
         return conditional(json_response(orjson.dumps({"items": pair_counts()})))

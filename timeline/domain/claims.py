@@ -105,3 +105,11 @@ def status_after_edit(current: ClaimStatus, changed: Iterable[str]) -> ClaimStat
     if current in DECIDED and SUBSTANTIVE_FIELDS.intersection(changed):
         return ClaimStatus.IN_REVIEW
     return None
+
+
+# schema.org ClaimReview ratings on a 1-5 scale, for decided claims only.
+CLAIM_REVIEW_RATINGS: dict[ClaimStatus, tuple[int, str]] = {
+    ClaimStatus.VERIFIED: (5, "True"),
+    ClaimStatus.DISPUTED: (3, "Disputed"),
+    ClaimStatus.FALSE: (1, "False"),
+}

@@ -50,8 +50,13 @@ def _by_code() -> dict[str, Country]:
 
 
 def country(code: str) -> Country:
-    """The country for an alpha-2 or alpha-3 code, any case."""
-    found = _by_code().get(code.strip().upper()) if isinstance(code, str) else None
+    """The country for an alpha-2 or alpha-3 code, any case, spaces around it ignored.
+
+    The code itself must be ASCII letters (no look-alikes that upper-case to one), as
+    the spec's CountryCode pattern says.
+    """
+    text = code.strip() if isinstance(code, str) else ""
+    found = _by_code().get(text.upper()) if text.isascii() else None
     if found is None:
         raise UnknownCountry(str(code))
     return found

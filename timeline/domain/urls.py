@@ -7,6 +7,7 @@ tracking parameters (utm_*, fbclid, ...) name the same document.
 
 from __future__ import annotations
 
+import hashlib
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from url_normalize import url_normalize
@@ -28,3 +29,11 @@ def normalise_url(url: str) -> str:
     )
     path = parts.path.rstrip("/") or "/"
     return urlunsplit((parts.scheme, parts.netloc, path, urlencode(query), ""))
+
+
+def url_key(url: str) -> str:
+    """The stored key of a source URL: SHA-256 of its normalised form.
+
+    A fixed length, since normalising (percent-encoding) can make a URL longer.
+    """
+    return hashlib.sha256(normalise_url(url).encode()).hexdigest()

@@ -1,0 +1,120 @@
+"""Exports: a pair's timeline as CSV or TimelineJS, an event as a ClaimReview."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from flask import Response, current_app, stream_with_context, url_for
+from flask.views import MethodView
+
+from .. import exports, services
+from ..errors import NotFound
+from ..schemas import ExportQuery
+from . import ApiBlueprint
+from .timelines import PAIR_PARAMETER, parse_pair
+
+blp = ApiBlueprint(
+    "exports", __name__, description="A pair's timeline as CSV or TimelineJS; ClaimReview"
+)
+
+_TIMELINEJS_SCHEMA = {
+    "type": "object",
+    "description": "Knight Lab TimelineJS 3 JSON: a title slide and one slide per event",
+    "required": ["title", "events"],
+    "properties": {
+        "title": {"type": "object"},
+        "events": {"type": "array", "items": {"type": "object"}},
+    },
+}
+_CLAIM_REVIEW_SCHEMA = {
+    "type": "object",
+    "description": "schema.org ClaimReview (JSON-LD)",
+    "required": ["@context", "@type", "claimReviewed", "reviewRating"],
+    "properties": {
+        "@context": {"type": "string"},
+        "@type": {"type": "string"},
+        "claimReviewed": {"type": "string"},
+        "reviewRating": {"type": "object"},
+    },
+}
+
+
+def _ok(content_type: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"200": {"description": description, "content": {content_type: {"schema": schema}}}}
+
+
+@blp.route("/timelines/<pair>/csv", parameters=[PAIR_PARAMETER])
+class TimelineCsv(MethodView):
+    @blp.doc(
+        operationId="exportPairTimelineCsv",
+        responses=_ok("text/csv", {"type": "string"}, "The timeline as CSV, a row per event"),
+    )
+    @blp.arguments(ExportQuery(), location="query", as_kwargs=True)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def get(self, pair: str, **args: Any) -> Any:
+        """A pair's timeline as CSV
+
+        Every event the filters keep, in timeline order; lists are joined with ';'.
+        """
+        canonical = parse_pair(pair)
+        lines = exports.csv_lines(exports.timeline_events(canonical, args))
+        return Response(
+            stream_with_context(lines),
+            mimetype="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="{canonical.id}.csv"'},
+        )
+
+
+@blp.route("/timelines/<pair>/timelinejs", parameters=[PAIR_PARAMETER])
+class TimelineJs(MethodView):
+    @blp.doc(
+        operationId="exportPairTimelineJs",
+        responses=_ok("application/json", _TIMELINEJS_SCHEMA, "The timeline as TimelineJS"),
+    )
+    @blp.arguments(ExportQuery(), location="query", as_kwargs=True)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def get(self, pair: str, **args: Any) -> Any:
+        """A pair's timeline as Knight Lab TimelineJS JSON
+
+        A dashboard can draw it with TimelineJS and no code of its own.
+        """
+        canonical = parse_pair(pair)
+        chunks = exports.timelinejs_chunks(canonical, args)
+        return Response(stream_with_context(chunks), mimetype="application/json")
+
+
+@blp.route(
+    "/events/<event_id>/claim-review",
+    parameters=[{"in": "path", "name": "event_id", "required": True, "schema": {"type": "string"}}],
+)
+class ClaimReview(MethodView):
+    @blp.doc(
+        operationId="getClaimReview",
+        responses=_ok("application/ld+json", _CLAIM_REVIEW_SCHEMA, "The ClaimReview JSON-LD"),
+    )
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(410, response="GONE")
+    def get(self, event_id: str) -> Any:
+        """An event's fact check as schema.org ClaimReview
+
+        For a claim decided as verified, disputed or false; the rating maps the status.
+        """
+        event = services.get_event(event_id)
+        reviews = services.reviews_of(event)
+        document = orjson.loads(event.document)
+        review = exports.claim_review(
+            document,
+            {"created_at": reviews[-1].created_at.isoformat(), "note": reviews[-1].note}
+            if reviews
+            else {},
+            url=url_for("events.EventById", event_id=event.id, _external=True),
+            publisher=current_app.config["PUBLISHER_NAME"],
+        )
+        if review is None:
+            raise NotFound(
+                f"The claim of event '{event_id}' is '{event.claim_status}': it has no "
+                "ClaimReview until a review decides it (verified, disputed or false).",
+                problem_type="claim-not-decided",
+            )
+        return Response(orjson.dumps(review), mimetype="application/ld+json")
