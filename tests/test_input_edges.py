@@ -1,0 +1,91 @@
+"""Inputs that schemathesis found answered with a 500 or not as the spec says, on each backend."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.factories import create_event, event_body, source_body
+
+API = "/api/v1"
+
+
+class TestText:
+    @pytest.mark.parametrize("field", ["title", "summary"])
+    def test_nul_is_a_field_error(self, client, tokens, field):
+        response = client.post(
+            f"{API}/events", json=event_body(**{field: "a\x00b"}), headers=tokens.editor
+        )
+        assert response.status_code == 422
+        assert response.get_json()["errors"] == {
+            field: ["Text cannot contain NUL (U+0000) characters."]
+        }
+
+    def test_nul_in_a_query_is_a_field_error(self, client):
+        response = client.get(f"{API}/timelines/IN-RU?q=a%00b")
+        assert response.status_code == 422
+        assert list(response.get_json()["errors"]) == ["q"]
+
+    def test_lone_surrogate_is_a_field_error(self, client, tokens):
+        response = client.post(
+            f"{API}/events",
+            data='{"title": "\\ud800", "date": "2019", "countries": ["IN", "RU"]}',
+            headers={**tokens.editor, "Content-Type": "application/json"},
+        )
+        assert response.status_code == 422
+        assert list(response.get_json()["errors"]) == ["title"]
+
+    def test_a_tag_that_lower_cases_longer_is_kept(self, client, tokens):
+        tag = "\u0130" * 50  # lower-cases to 100 characters
+        event = create_event(client, tokens.editor, tags=[tag])
+        assert event["tags"] == [tag.lower()]
+
+
+class TestIds:
+    @pytest.mark.parametrize(
+        "event_id", ["%00", "not-an-id", "E3E70682-C209-4CAC-A29F-6FBED82C07CD"]
+    )
+    def test_anything_but_an_id_is_404(self, client, event_id):
+        assert client.get(f"{API}/events/{event_id}").status_code == 404
+
+    def test_unknown_source_id_in_a_citation_is_a_field_error(self, client, tokens):
+        event = create_event(client, tokens.editor)
+        etag = client.get(f"{API}/events/{event['id']}").headers["ETag"]
+        response = client.post(
+            f"{API}/events/{event['id']}/citations",
+            json={"source_id": "a\x00", "quote": "q", "stance": "supports"},
+            headers={**tokens.editor, "If-Match": etag},
+        )
+        assert response.status_code == 422
+
+
+class TestUrls:
+    def test_a_url_that_normalises_longer_than_its_column(self, client, tokens):
+        # 2048 characters that percent-encoding makes far longer.
+        url = "https://example.org/" + "\u00e9" * 2028
+        assert len(url) == 2048
+        response = client.post(f"{API}/sources", json=source_body(url=url), headers=tokens.editor)
+        assert response.status_code == 201, response.get_json()
+        found = client.get(f"{API}/sources", query_string={"url": url}).get_json()["items"]
+        assert [source["id"] for source in found] == [response.get_json()["id"]]
+
+    @pytest.mark.parametrize("url", ["ftp://x.org/a", "https://localhost/", "http://a b.org/"])
+    def test_what_the_pattern_refuses_is_refused(self, client, tokens, url):
+        response = client.post(f"{API}/sources", json=source_body(url=url), headers=tokens.editor)
+        assert response.status_code == 422
+        assert response.get_json()["errors"] == {"url": ["Not a valid URL."]}
+
+    def test_finding_by_something_not_a_url_is_a_field_error(self, client):
+        response = client.get(f"{API}/sources", query_string={"url": "\x96\u00ac"})
+        assert response.status_code == 422
+        assert list(response.get_json()["errors"]) == ["url"]
+
+
+class TestPairs:
+    @pytest.mark.parametrize("path", ["/events?pair=IN-IND", "/review-queue?pair=XX-RU"])
+    def test_a_bad_pair_in_a_query_is_a_field_error(self, client, tokens, path):
+        response = client.get(f"{API}{path}", headers=tokens.reviewer)
+        assert response.status_code == 422
+        assert list(response.get_json()["errors"]) == ["pair"]
+
+    def test_spaces_around_codes_are_ignored(self, client):
+        assert client.get(f"{API}/timelines/ in - RU ").status_code == 200
