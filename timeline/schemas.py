@@ -16,7 +16,7 @@ from marshmallow import (
 )
 
 from .domain.claims import ClaimStatus, Stance
-from .domain.countries import Country
+from .domain.countries import Country, InvalidPair, distinct_countries
 from .domain.dates import EventDate as DomainEventDate
 from .domain.dates import InvalidDateField, PartialDate
 from .fields import (
@@ -249,14 +249,10 @@ _COUNT_OF_COUNTRIES = validate.Length(
 def _countries_of_an_event(countries: list[Country]) -> None:
     if not 2 <= len(countries) <= MAX_COUNTRIES:
         return  # _COUNT_OF_COUNTRIES says so
-    seen: dict[str, int] = {}
-    for index, country in enumerate(countries):
-        if country.code in seen:
-            raise ValidationError(
-                f"{country.name} ({country.code}) is listed twice, at {seen[country.code]} "
-                f"and {index}."
-            )
-        seen[country.code] = index
+    try:
+        distinct_countries(countries)
+    except InvalidPair as error:
+        raise ValidationError(str(error)) from None
 
 
 class _RefusesServerFields(Schema):

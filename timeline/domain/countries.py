@@ -62,17 +62,16 @@ def country(code: str) -> Country:
     return found
 
 
-def distinct_countries(codes: Iterable[str]) -> list[Country]:
-    """Countries for codes, sorted by code; a country given twice is an error."""
-    seen: dict[str, str] = {}
-    for code in codes:
-        found = country(code)
-        if found.code in seen:
+def distinct_countries(countries: Iterable[Country]) -> list[Country]:
+    """An event's countries sorted by code; a country listed twice is an error."""
+    seen: dict[Country, int] = {}
+    for index, listed in enumerate(countries):
+        if listed in seen:
             raise InvalidPair(
-                f"'{code}' names {found.name}, which is already listed as '{seen[found.code]}'."
+                f"{listed.name} ({listed.code}) is listed twice, at {seen[listed]} and {index}."
             )
-        seen[found.code] = code
-    return sorted(country(code) for code in seen)
+        seen[listed] = index
+    return sorted(seen)
 
 
 @dataclass(frozen=True)
