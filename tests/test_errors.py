@@ -133,7 +133,12 @@ class TestBadEventBodies:
         response = client.post(f"{API}/events", json=body, headers=tokens.editor)
         assert response.status_code == 413
         assert response.mimetype == "application/problem+json"
-        assert response.get_json()["title"] == "Request Entity Too Large"
+        assert response.get_json() == {
+            "type": "about:blank",
+            "title": "Request Entity Too Large",
+            "status": 413,
+            "detail": "The request body is larger than the limit of 1,048,576 bytes.",
+        }
         assert _count_events(client) == 0
 
     def test_wrong_content_type_is_415(self, client, tokens):

@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 from flask import Flask, Response, current_app
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_TYPE_BASE = "urn:timeline:problem:"
@@ -153,6 +153,13 @@ def problem_response(error: HTTPException) -> Response:
     return Response(orjson.dumps(body), status=status, headers=headers, mimetype=PROBLEM_JSON)
 
 
+def _body_too_large(error: RequestEntityTooLarge) -> Response:
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    return problem_response(
+        RequestEntityTooLarge(f"The request body is larger than the limit of {limit:,} bytes.")
+    )
+
+
 def _unexpected_error(error: Exception) -> Response:
     current_app.logger.exception("Unhandled error", exc_info=error)
     return problem_response(
@@ -162,4 +169,5 @@ def _unexpected_error(error: Exception) -> Response:
 
 def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, problem_response)
+    app.register_error_handler(RequestEntityTooLarge, _body_too_large)
     app.register_error_handler(Exception, _unexpected_error)
