@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlencode
 
 import marshmallow as ma
 import orjson
-from flask import Response, request
+from flask import Request, Response, request
 from flask_smorest import Api, Blueprint
 from webargs.flaskparser import FlaskParser
+from webargs.multidictproxy import MultiDictProxy
 
 from ..read_model import Page
 
@@ -23,10 +25,24 @@ CACHE_HEADERS = {
 }
 
 
+class _QueryArgs(MultiDictProxy):
+    """The query string as webargs sees it, with a cheap miss: werkzeug's
+    ``MultiDict.get`` raises and catches an HTTPException for each absent key, and
+    marshmallow looks up every field of the schema, given or not."""
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in self.data:
+            return ma.missing
+        return super().__getitem__(key)
+
+
 class StrictParser(FlaskParser):
     """Refuse unknown query parameters too, so that a typo is an error, not ignored."""
 
     DEFAULT_UNKNOWN_BY_LOCATION = {**FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION, "query": ma.RAISE}
+
+    def load_querystring(self, req: Request, schema: ma.Schema) -> Any:
+        return self._makeproxy(req.args, schema, cls=_QueryArgs)
 
 
 class ApiBlueprint(Blueprint):
