@@ -12,7 +12,7 @@ import datetime as dt
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 from sqlalchemy import (
@@ -39,7 +39,7 @@ from .domain.claims import ClaimStatus
 from .domain.countries import CountryPair, pair_ids
 from .domain.dates import PartialDate, day_from_ordinal
 from .errors import BadRequest, invalid_field
-from .models import Event, EventCountry, EventTag, PairEvent
+from .models import Event, EventCountry, EventTag, PairEvent, Source
 from .schemas import CountrySchema, EventSchema
 
 _EVENT_SCHEMA = EventSchema()
@@ -220,14 +220,35 @@ def timeline_page(pair: CountryPair, args: dict[str, Any]) -> Page:
     return keyset_page(PairEvent, args, pair=pair.id)
 
 
+def pair_filter(text: str) -> CountryPair:
+    """The pair of a ``pair`` query parameter; a 422 field error when it names none."""
+    try:
+        return CountryPair.parse(text)
+    except ValueError as error:
+        raise invalid_field("pair", str(error)) from None
+
+
+SeqRow = TypeVar("SeqRow", Event, Source)
+
+
+def seq_page(
+    stmt: Select[SeqRow], model: type[SeqRow], args: dict[str, Any]
+) -> tuple[list[SeqRow], str | None]:
+    """A page of rows in creation order (by ``seq``) after the cursor, and the next cursor."""
+    if "cursor" in args:
+        (after,) = decode_cursor(args["cursor"], (int,))
+        stmt = stmt.where(model.seq > after)
+    rows = list(db.session.scalars(stmt.order_by(model.seq).limit(args["limit"] + 1)))
+    if len(rows) <= args["limit"]:
+        return rows, None
+    rows = rows[: args["limit"]]
+    return rows, encode_cursor(rows[-1].seq)
+
+
 def event_page(args: dict[str, Any]) -> Page:
     """Search across pairs; a pair filter reads that pair's timeline."""
     if "pair" in args:
-        try:
-            pair = CountryPair.parse(args["pair"])
-        except ValueError as error:
-            raise invalid_field("pair", str(error)) from None
-        return timeline_page(pair, args)
+        return timeline_page(pair_filter(args["pair"]), args)
     if "country" in args:
         return keyset_page(Event, args, country=args["country"].code)
     return keyset_page(Event, args)

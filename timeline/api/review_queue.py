@@ -8,12 +8,9 @@ from flask.views import MethodView
 from sqlalchemy import exists, select
 
 from ..auth import EDITOR, REVIEWER, role_required
-from ..cursors import decode_cursor, encode_cursor
-from ..db import db
-from ..domain.claims import AWAITING_REVIEW
-from ..domain.countries import CountryPair
-from ..errors import UnprocessableEntity
+from ..domain.claims import AWAITING_REVIEW, Stance
 from ..models import Event, PairEvent
+from ..read_model import pair_filter, seq_page
 from ..schemas import ReviewQueuePageSchema, ReviewQueueQuery
 from . import ApiBlueprint
 
@@ -33,31 +30,16 @@ class ReviewQueue(MethodView):
         reviewer can pick the next job (and skip their own).
         """
         statuses = [args["status"]] if "status" in args else sorted(AWAITING_REVIEW)
-        stmt = (
-            select(Event)
-            .where(Event.deleted_at.is_(None), Event.claim_status.in_(statuses))
-            .order_by(Event.seq)
-            .limit(args["limit"] + 1)
-        )
+        stmt = select(Event).where(Event.deleted_at.is_(None), Event.claim_status.in_(statuses))
         if "pair" in args:
-            try:
-                pair = CountryPair.parse(args["pair"])
-            except ValueError as error:
-                raise UnprocessableEntity(str(error), errors={"pair": [str(error)]}) from None
+            pair = pair_filter(args["pair"])
             stmt = stmt.where(exists().where(PairEvent.seq == Event.seq, PairEvent.pair == pair.id))
-        if "cursor" in args:
-            (after,) = decode_cursor(args["cursor"], (int,))
-            stmt = stmt.where(Event.seq > after)
-        events = list(db.session.scalars(stmt))
-        next_cursor = None
-        if len(events) > args["limit"]:
-            events = events[: args["limit"]]
-            next_cursor = encode_cursor(events[-1].seq)
+        events, next_cursor = seq_page(stmt, Event, args)
         return {"items": [_queue_item(event) for event in events], "next_cursor": next_cursor}
 
 
 def _queue_item(event: Event) -> dict[str, Any]:
-    counts = {"supports": 0, "disputes": 0, "context": 0}
+    counts = dict.fromkeys((stance.value for stance in Stance), 0)
     for citation in event.citations:
         counts[citation.stance] += 1
     return {"event": event, "created_by": event.created_by, "citation_counts": counts}

@@ -11,10 +11,10 @@ from sqlalchemy import select
 from .. import services
 from ..apidoc import links
 from ..auth import EDITOR, current_actor, role_required
-from ..cursors import decode_cursor, encode_cursor
 from ..db import db
 from ..domain.urls import url_key
 from ..models import Source
+from ..read_model import seq_page
 from ..schemas import (
     SourceCreateSchema,
     SourcePageSchema,
@@ -54,17 +54,10 @@ class Sources(MethodView):
 
         With `url`, the page holds the source with that URL (compared normalised), or nothing.
         """
-        stmt = select(Source).order_by(Source.seq).limit(args["limit"] + 1)
+        stmt = select(Source)
         if "url" in args:
             stmt = stmt.where(Source.url_key == url_key(args["url"]))
-        if "cursor" in args:
-            (after,) = decode_cursor(args["cursor"], (int,))
-            stmt = stmt.where(Source.seq > after)
-        sources = list(db.session.scalars(stmt))
-        next_cursor = None
-        if len(sources) > args["limit"]:
-            sources = sources[: args["limit"]]
-            next_cursor = encode_cursor(sources[-1].seq)
+        sources, next_cursor = seq_page(stmt, Source, args)
         return {"items": sources, "next_cursor": next_cursor}
 
     @blp.doc(operationId="createSource")
