@@ -11,7 +11,6 @@ from sqlalchemy import select
 from .. import services
 from ..apidoc import links
 from ..auth import EDITOR, current_actor, role_required
-from ..db import db
 from ..domain.urls import url_key
 from ..models import Source
 from ..read_model import seq_page
@@ -77,7 +76,6 @@ class Sources(MethodView):
         Its URL must be new after normalisation; a 409 names the existing source.
         """
         source = services.create_source(data, current_actor())
-        db.session.flush()
         location = url_for("sources.SourceById", source_id=source.id)
         return dump_response(_SCHEMA, source, 201, {"Location": location})
 
