@@ -11,10 +11,14 @@ released together by a barrier.
 - Two editors PATCH with the same If-Match: one 200, one 412, one revision.
 - Twenty creates with one Idempotency-Key: one event, every answer the 201
   (first or replayed) or a 409 "in progress".
+- Two creates citing the same new source URL inline: both 201, one source.
+- Two creates citing two new URLs in opposite orders: both 201 (no deadlock).
+- Two editors PATCH one source with the same If-Match: one 200, one 412.
 """
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import http.client
 import json
@@ -343,3 +347,81 @@ def test_twenty_creates_with_one_idempotency_key_make_one_event(server: Server) 
         assert retry.headers["Idempotent-Replayed"] == "true"
         assert retry.body["id"] == event_id
     print(f"idempotent races: {IDEMPOTENT_ROUNDS} x {IDEMPOTENT_CLIENTS} clients, {tally}")
+
+
+def _create_citing(urls: list[str], title: str) -> dict[str, Any]:
+    """A createEvent request citing each of ``urls`` as a new source given inline."""
+    return {
+        "method": "POST",
+        "path": "/api/v1/events",
+        "token": "editor",
+        "body": {
+            "title": title,
+            "date": "2019-11-05",
+            "countries": ["IN", "RU"],
+            "citations": [
+                {
+                    "source": {"url": url, "title": f"Report at {url}", "publisher": "ANI"},
+                    "quote": "A quoted sentence.",
+                    "stance": "supports",
+                }
+                for url in urls
+            ],
+        },
+    }
+
+
+def _source_ids(answer: Answer) -> list[str]:
+    return [citation["source"]["id"] for citation in answer.body["citations"]]
+
+
+def test_two_creates_citing_one_new_url_share_one_source(server: Server) -> None:
+    statuses: collections.Counter[int] = collections.Counter()
+    for _ in range(ROUNDS):
+        url = f"https://example.org/shared/{secrets.token_hex(6)}"
+        answers = _together(server, _create_citing([url], "First"), _create_citing([url], "Second"))
+        statuses.update(answer.status for answer in answers)
+        assert [answer.status for answer in answers] == [201, 201], [a.body for a in answers]
+        (first,), (second,) = (_source_ids(answer) for answer in answers)
+        assert first == second
+        by_url = server.send("GET", f"/api/v1/sources?{urllib.parse.urlencode({'url': url})}")
+        assert [source["id"] for source in by_url.body["items"]] == [first]
+    print(f"creates citing one new URL: {ROUNDS} rounds x 2, statuses {dict(statuses)}")
+
+
+def test_two_creates_citing_two_new_urls_in_opposite_orders_both_succeed(server: Server) -> None:
+    statuses: collections.Counter[int] = collections.Counter()
+    for _ in range(ROUNDS):
+        unique = secrets.token_hex(6)
+        a, b = f"https://example.org/a/{unique}", f"https://example.org/b/{unique}"
+        answers = _together(server, _create_citing([a, b], "A, B"), _create_citing([b, a], "B, A"))
+        statuses.update(answer.status for answer in answers)
+        assert [answer.status for answer in answers] == [201, 201], [a.body for a in answers]
+        forward, backward = (_source_ids(answer) for answer in answers)
+        assert forward == list(reversed(backward))
+    print(f"creates citing two new URLs in opposite orders: {ROUNDS} rounds x 2, {dict(statuses)}")
+
+
+def test_two_editors_edit_one_source_with_one_etag_one_wins(server: Server) -> None:
+    event = _new_event(server, f"Source race {secrets.token_hex(6)}")
+    path = f"/api/v1/sources/{event['citations'][0]['source']['id']}"
+    for round_number in range(ROUNDS):
+        seen = server.send("GET", path).headers["ETag"]
+        edits = [
+            {
+                "method": "PATCH",
+                "path": path,
+                "token": editor,
+                "body": {"author": f"Named by {editor} in round {round_number}"},
+                "headers": {"If-Match": seen},
+            }
+            for editor in ("editor", "editor-b")
+        ]
+        answers = _together(server, *edits)
+        assert sorted(answer.status for answer in answers) == [200, 412], [a.body for a in answers]
+        won = next(answer for answer in answers if answer.status == 200)
+        _assert_stale(
+            next(answer for answer in answers if answer.status == 412), won.headers["ETag"]
+        )
+        now = server.send("GET", path)
+        assert (now.headers["ETag"], now.body) == (won.headers["ETag"], won.body)

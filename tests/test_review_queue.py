@@ -98,7 +98,12 @@ def _call(client, route, headers, event, citation_id, source_id):
             headers=headers,
         ),
         "updateSource": lambda: client.patch(
-            f"{API}/sources/{source_id}", json={"title": "t"}, headers=headers
+            f"{API}/sources/{source_id}",
+            json={"title": "t"},
+            headers={
+                **headers,
+                "If-Match": client.get(f"{API}/sources/{source_id}").headers["ETag"],
+            },
         ),
         "createReview": lambda: client.post(
             f"{event_url}/reviews", json={"status": "in_review", "note": "n"}, headers=tagged

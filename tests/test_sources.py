@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from tests.factories import SEED_URL, create_event, source_body
+import pytest
+
+from tests.factories import SEED_URL, create_event, etag, review, source_body
 
 API = "/api/v1"
 
@@ -64,29 +66,207 @@ class TestFindSources:
         assert client.get(f"{API}/sources/nope").status_code == 404
 
 
+def _source_etag(client, source_id):
+    response = client.get(f"{API}/sources/{source_id}")
+    assert response.status_code == 200, response.get_json()
+    return response.headers["ETag"]
+
+
+def _edit(client, headers, source_id, changes, etag=None):
+    if_match = {"If-Match": etag or _source_etag(client, source_id)}
+    return client.patch(f"{API}/sources/{source_id}", json=changes, headers={**headers, **if_match})
+
+
+def _cited_event(client, tokens, **overrides):
+    """An event citing the seed source (created inline), and that source's id."""
+    event = create_event(
+        client,
+        tokens.editor,
+        citations=[{"source": source_body(), "quote": "q", "stance": "supports"}],
+        **overrides,
+    )
+    return event, event["citations"][0]["source"]["id"]
+
+
 class TestPatchSource:
     def test_edit_shows_in_citing_events(self, client, tokens):
-        event = create_event(
-            client,
-            tokens.editor,
-            citations=[{"source": source_body(), "quote": "q", "stance": "supports"}],
-        )
-        source_id = event["citations"][0]["source"]["id"]
-        response = client.patch(
-            f"{API}/sources/{source_id}", json={"title": "Corrected title"}, headers=tokens.editor
-        )
+        event, source_id = _cited_event(client, tokens)
+        response = _edit(client, tokens.editor, source_id, {"title": "Corrected title"})
         assert response.status_code == 200
         assert response.get_json()["title"] == "Corrected title"
         timeline = client.get(f"{API}/timelines/IN-RU").get_json()["items"]
         assert timeline[0]["citations"][0]["source"]["title"] == "Corrected title"
         assert timeline[0]["version"] == 2
+        revisions = client.get(f"{API}/events/{event['id']}/revisions").get_json()["items"]
+        assert [(r["version"], r["changed_by"], r["changed_fields"]) for r in revisions] == [
+            (1, "editor", ["citations"])
+        ]
+
+    def test_etag_changes_with_each_edit(self, client, tokens):
+        _event, source_id = _cited_event(client, tokens)
+        first = _source_etag(client, source_id)
+        assert first == f'"{source_id}.v1"'
+        response = _edit(client, tokens.editor, source_id, {"author": "A. Reporter"}, first)
+        assert response.headers["ETag"] == f'"{source_id}.v2"'
+        assert _source_etag(client, source_id) == f'"{source_id}.v2"'
+        cached = client.get(f"{API}/sources/{source_id}", headers={"If-None-Match": first})
+        assert cached.status_code == 200
+        fresh = client.get(
+            f"{API}/sources/{source_id}", headers={"If-None-Match": f'"{source_id}.v2"'}
+        )
+        assert fresh.status_code == 304
+
+    def test_edit_without_if_match_is_428(self, client, tokens):
+        _event, source_id = _cited_event(client, tokens)
+        response = client.patch(
+            f"{API}/sources/{source_id}", json={"title": "Corrected"}, headers=tokens.editor
+        )
+        assert response.status_code == 428
+        assert response.mimetype == "application/problem+json"
+        assert response.get_json() == {
+            "type": "urn:timeline:problem:if-match-required",
+            "title": "Precondition Required",
+            "status": 428,
+            "detail": "This change needs 'If-Match' with the source's ETag (from GET of the "
+            "source), so that it cannot overwrite a change you have not seen.",
+        }
+        assert client.get(f"{API}/sources/{source_id}").get_json()["title"] != "Corrected"
+
+    def test_edit_with_a_stale_etag_is_412_with_the_current_one(self, client, tokens):
+        _event, source_id = _cited_event(client, tokens)
+        stale = _source_etag(client, source_id)
+        _edit(client, tokens.editor, source_id, {"author": "First"}, stale)
+        for sent in (stale, '"bogus"'):
+            response = _edit(client, tokens.editor2, source_id, {"author": "Second"}, sent)
+            assert response.status_code == 412
+            assert response.headers["ETag"] == f'"{source_id}.v2"'
+            assert response.get_json() == {
+                "type": "urn:timeline:problem:stale-etag",
+                "title": "Precondition Failed",
+                "status": 412,
+                "detail": "The source has changed since you read it. GET it again, check the "
+                "changes, and retry with its new ETag.",
+                "current_etag": f'"{source_id}.v2"',
+            }
+        assert client.get(f"{API}/sources/{source_id}").get_json()["author"] == "First"
 
     def test_url_taken_by_another_source_is_409(self, client, tokens):
         _create(client, tokens.editor, url="https://example.org/a")
         other = _create(client, tokens.editor, url="https://example.org/b").get_json()
-        response = client.patch(
-            f"{API}/sources/{other['id']}",
-            json={"url": "https://example.org/a/"},
-            headers=tokens.editor,
-        )
+        response = _edit(client, tokens.editor, other["id"], {"url": "https://example.org/a/"})
         assert response.status_code == 409
+
+
+class TestSourceEditsReopenDecidedClaims:
+    """A source's substantive edit changes the evidence of every claim citing it."""
+
+    def _verified(self, client, tokens):
+        event, source_id = _cited_event(client, tokens)
+        assert review(client, tokens.reviewer, event["id"], "verified").status_code == 201
+        return event, source_id
+
+    @pytest.mark.parametrize(
+        "change",
+        [
+            {"url": "https://example.org/another-report"},
+            {"title": "A different report"},
+            {"publisher": "Reuters"},
+            {"published_on": "2019-10-30"},
+        ],
+    )
+    def test_substantive_edit_reopens_with_a_system_entry_naming_the_source(
+        self, client, tokens, change
+    ):
+        event, source_id = self._verified(client, tokens)
+        response = _edit(client, tokens.editor2, source_id, change)
+        assert response.status_code == 200
+        title = response.get_json()["title"]
+
+        current = client.get(f"{API}/events/{event['id']}").get_json()
+        assert current["claim_status"] == "in_review"
+        history = client.get(f"{API}/events/{event['id']}/reviews").get_json()["items"]
+        last = history[-1]
+        (field,) = change
+        assert (last["from_status"], last["to_status"], last["reviewer"], last["note"]) == (
+            "verified",
+            "in_review",
+            "system",
+            f"Reopened: editor2 changed {field} of the source '{title}' ({source_id}) "
+            "that this 'verified' claim cites.",
+        )
+        claim_review = client.get(f"{API}/events/{event['id']}/claim-review")
+        assert claim_review.status_code == 404
+
+    def test_every_decided_claim_citing_it_is_reopened_and_no_other(self, client, tokens):
+        verified, source_id = self._verified(client, tokens)
+        unverified = create_event(
+            client,
+            tokens.editor,
+            title="Another claim",
+            citations=[{"source_id": source_id, "quote": "q", "stance": "supports"}],
+        )
+        assert (
+            _edit(client, tokens.editor, source_id, {"url": "https://example.org/x"}).status_code
+            == 200
+        )
+        statuses = {
+            event["id"]: client.get(f"{API}/events/{event['id']}").get_json()["claim_status"]
+            for event in (verified, unverified)
+        }
+        assert statuses == {verified["id"]: "in_review", unverified["id"]: "unverified"}
+        unverified_history = client.get(f"{API}/events/{unverified['id']}/reviews").get_json()
+        assert unverified_history["items"] == []
+
+    @pytest.mark.parametrize(
+        "change", [{"author": "A. Reporter"}, {"archive_url": "https://archive.org/x"}]
+    )
+    def test_other_edits_keep_the_status_but_reach_the_event(self, client, tokens, change):
+        event, source_id = self._verified(client, tokens)
+        assert _edit(client, tokens.editor, source_id, change).status_code == 200
+        current = client.get(f"{API}/events/{event['id']}").get_json()
+        assert current["claim_status"] == "verified"
+        ((field, value),) = change.items()
+        assert current["citations"][0]["source"][field] == value
+
+    def test_a_deleted_event_keeps_its_record(self, client, tokens):
+        event, source_id = self._verified(client, tokens)
+        gone = client.delete(
+            f"{API}/events/{event['id']}",
+            headers={**tokens.editor, "If-Match": etag(client, event["id"])},
+        )
+        assert gone.status_code == 204
+        assert _edit(client, tokens.editor, source_id, {"title": "Renamed"}).status_code == 200
+        revisions = client.get(f"{API}/events/{event['id']}/revisions")
+        assert revisions.status_code == 410
+
+
+class TestLocationCountryIsSubstantive:
+    def _verified(self, client, tokens):
+        location = {"name": "Amethi", "country": "IN", "lat": 26.15, "lon": 81.81}
+        event, _source_id = _cited_event(client, tokens, location=location)
+        assert review(client, tokens.reviewer, event["id"], "verified").status_code == 201
+        return event
+
+    def _patch(self, client, tokens, event, changes):
+        return client.patch(
+            f"{API}/events/{event['id']}",
+            json=changes,
+            headers={**tokens.editor, "If-Match": etag(client, event["id"])},
+        )
+
+    def test_moving_the_location_to_another_country_reopens(self, client, tokens):
+        event = self._verified(client, tokens)
+        moved = {"name": "Moscow", "country": "RU", "lat": 55.75, "lon": 37.62}
+        response = self._patch(client, tokens, event, {"location": moved})
+        assert response.get_json()["claim_status"] == "in_review"
+        last = client.get(f"{API}/events/{event['id']}/reviews").get_json()["items"][-1]
+        assert last["note"] == (
+            "Reopened: editor changed location, location.country of a 'verified' claim."
+        )
+
+    def test_renaming_the_place_keeps_the_status(self, client, tokens):
+        event = self._verified(client, tokens)
+        renamed = {"name": "Amethi district", "country": "IN", "lat": 26.15, "lon": 81.81}
+        response = self._patch(client, tokens, event, {"location": renamed})
+        assert response.status_code == 200
+        assert response.get_json()["claim_status"] == "verified"

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry, relationship
 
@@ -93,8 +94,12 @@ class Source(Base):
     created_by: Mapped[str] = mapped_column(String(80))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    version: Mapped[int] = mapped_column(default=1, server_default=text("1"))
 
     citations: Mapped[list[Citation]] = relationship(back_populates="source")
+
+    # Optimistic concurrency, as for events (see Event).
+    __mapper_args__: dict[str, Any] = {"version_id_col": version, "version_id_generator": False}
 
 
 class Event(Base):
@@ -150,8 +155,8 @@ class Event(Base):
     )
 
     # Optimistic concurrency: every UPDATE carries "WHERE version = <the version read>",
-    # so a concurrent change makes it fail. The services bump the version themselves,
-    # once per change, however many flushes the change takes.
+    # so a concurrent change makes it fail. timeline.changes bumps the version once
+    # per transaction, however many flushes the change takes.
     __mapper_args__: dict[str, Any] = {"version_id_col": version, "version_id_generator": False}
 
     @property

@@ -1,7 +1,8 @@
 """The read path: events rendered once at write time, pages read by keyset.
 
 Every change to an event re-renders its JSON with the event schema and rewrites
-its rows in ``pair_events`` (one per pair among its countries). A timeline page
+its rows in ``pair_events``, one per pair among its countries (``changes`` sees
+to it on every flush). A timeline page
 is then one range scan of that table's primary key, and the response body is
 the stored documents joined together: nothing is re-serialised on read.
 """
@@ -29,7 +30,7 @@ from sqlalchemy import (
     select,
     tuple_,
 )
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.compiler import SQLCompiler
 
@@ -46,11 +47,14 @@ _EVENT_SCHEMA = EventSchema()
 _COUNTRY_SCHEMA = CountrySchema(many=True)
 
 
-def refresh(event: Event) -> None:
-    """Re-render an event and rewrite its timeline rows (none once it is deleted)."""
-    db.session.flush()
+def render(event: Event) -> None:
+    """Render the event's JSON, as every read returns it (``changes`` calls this)."""
     event.document = orjson.dumps(_EVENT_SCHEMA.dump(event)).decode()
-    db.session.execute(delete(PairEvent).where(PairEvent.seq == event.seq))
+
+
+def write_timeline_rows(connection: Connection, event: Event) -> None:
+    """Rewrite the event's rows in ``pair_events`` (none once it is deleted)."""
+    connection.execute(delete(PairEvent).where(PairEvent.seq == event.seq))
     if event.deleted_at is not None:
         return
     first = dt.date.fromordinal(event.first_day)
@@ -68,7 +72,7 @@ def refresh(event: Event) -> None:
         for pair in pair_ids(event.country_codes)
     ]
     if rows:
-        db.session.execute(insert(PairEvent), rows)
+        connection.execute(insert(PairEvent), rows)
 
 
 def pair_json(pair: CountryPair) -> dict[str, Any]:

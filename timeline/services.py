@@ -1,28 +1,26 @@
 """Changes to events, sources, citations and claim statuses, with the editorial rules.
 
-Each function changes the session only; ``writes.write_operation`` commits.
-Every change to an event bumps its version (its ETag), keeps the previous
-version as a revision, and re-renders its read model.
+Each function changes objects in the session only; ``writes.write_operation``
+commits. What every change to an event also needs (a revision, a new version,
+reopening a decided claim, re-rendering its read model) is done by
+``timeline.changes`` when the session flushes, not here.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from . import changes  # noqa: F401  (its session hooks keep every change's invariants)
 from .db import db
-from .domain.claims import (
-    SYSTEM_REVIEWER,
-    ClaimStatus,
-    ReviewRefused,
-    Stance,
-    check_review,
-    status_after_edit,
-)
+from .domain.claims import ClaimStatus, ReviewRefused, Stance, check_review
 from .domain.countries import Country
 from .domain.dates import EventDate, InvalidDateField
 from .domain.urls import url_key
@@ -38,7 +36,6 @@ from .models import (
     new_id,
     utcnow,
 )
-from .read_model import refresh
 
 # --- lookups ------------------------------------------------------------------
 
@@ -83,23 +80,71 @@ def find_source_by_url(url: str) -> Source | None:
 
 
 def create_source(data: dict[str, Any], actor: str) -> Source:
-    existing = find_source_by_url(data["url"])
-    if existing is not None:
+    source = _insert_source(data, actor)
+    if source is None:
+        existing = _source_with_url(data["url"])
         raise Conflict(
             f"A source with this URL exists: '{existing.id}'. Cite it by its id.",
             problem_type="duplicate-source",
             existing_id=existing.id,
         )
-    return _new_source(data, actor)
-
-
-def _new_source(data: dict[str, Any], actor: str) -> Source:
-    source = Source(id=new_id(), url_key=url_key(data["url"]), created_by=actor, **data)
-    db.session.add(source)
     return source
 
 
-def update_source(source: Source, data: dict[str, Any], actor: str) -> Source:
+def _insert_source(data: dict[str, Any], actor: str) -> Source | None:
+    """Insert a source unless one has its URL; None when one has.
+
+    An upsert on the URL key, not a look-up and then an insert: two requests that
+    bring the same new URL at once both succeed, and share one source.
+    """
+    dialect = db.session.get_bind().dialect.name
+    upsert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    now = utcnow()
+    stmt = (
+        upsert(Source)
+        .values(
+            id=new_id(),
+            url_key=url_key(data["url"]),
+            created_by=actor,
+            created_at=now,
+            updated_at=now,
+            version=1,
+            **data,
+        )
+        .on_conflict_do_nothing(index_elements=[Source.url_key])
+        .returning(Source)
+    )
+    return db.session.scalars(stmt).one_or_none()
+
+
+def _sources_by_url(inline: Iterable[dict[str, Any]], actor: str) -> dict[str, Source]:
+    """The sources given inline, by URL key: found, or created once each.
+
+    They are taken in the order of their keys, so that two requests bringing the
+    same new sources lock them in the same order and cannot deadlock.
+    """
+    by_key = {url_key(data["url"]): data for data in inline}
+    found: dict[str, Source] = {}
+    for key in sorted(by_key):
+        data = by_key[key]
+        # The upsert finds none when a concurrent request inserted the URL after
+        # our look-up: it has committed by then, so the second look-up sees it.
+        found[key] = (
+            find_source_by_url(data["url"])
+            or _insert_source(data, actor)
+            or _source_with_url(data["url"])
+        )
+    return found
+
+
+def _source_with_url(url: str) -> Source:
+    source = find_source_by_url(url)
+    if source is None:
+        raise RuntimeError(f"No source has the URL {url!r}, yet inserting it conflicted.")
+    return source
+
+
+def update_source(source: Source, data: dict[str, Any]) -> Source:
     if "url" in data:
         key = url_key(data["url"])
         other = db.session.scalar(
@@ -114,18 +159,7 @@ def update_source(source: Source, data: dict[str, Any], actor: str) -> Source:
         source.url_key = key
     for name, value in data.items():
         setattr(source, name, value)
-    source.updated_at = utcnow()
-    # Events embed their citations' sources: re-render each citing event.
-    for event in {citation.event for citation in source.citations}:
-        _record_change(event, actor=actor, changed=["citations"])
-        refresh(event)
     return source
-
-
-def _source_for_citation(data: dict[str, Any], actor: str, field: str) -> Source:
-    if "source_id" in data:
-        return get_source(data["source_id"], field=f"{field}.source_id")
-    return find_source_by_url(data["source"]["url"]) or _new_source(data["source"], actor)
 
 
 # --- events -------------------------------------------------------------------
@@ -177,78 +211,33 @@ def create_event(data: dict[str, Any], actor: str) -> Event:
     )
     _apply_fields(event, {"date": data["date"], "end_date": None, **data})
     db.session.add(event)
-    for i, citation in enumerate(data.get("citations", [])):
-        _add_citation(event, citation, actor, field=f"citations.{i}")
-    refresh(event)
+    citations = data.get("citations", [])
+    sources = _sources_by_url((c["source"] for c in citations if "source" in c), actor)
+    for i, citation in enumerate(citations):
+        _add_citation(event, citation, actor, f"citations.{i}", sources)
     return event
 
 
-def update_event(event: Event, data: dict[str, Any], actor: str) -> Event:
-    before = _field_values(event)
+def update_event(event: Event, data: dict[str, Any]) -> Event:
     _apply_fields(event, data)
-    changed = [name for name, value in _field_values(event).items() if value != before[name]]
-    if changed:
-        _record_change(event, actor=actor, changed=changed)
-        _reopen_if_substantive(event, changed, actor)
-        refresh(event)
     return event
-
-
-def _field_values(event: Event) -> dict[str, Any]:
-    return {
-        "title": event.title,
-        "summary": event.summary,
-        "date": event.date,
-        "end_date": event.end_date,
-        "approximate": event.approximate,
-        "countries": event.country_codes,
-        "location": event.location,
-        "actors": list(event.actors),
-        "tags": event.tag_names,
-    }
 
 
 def delete_event(event: Event, actor: str) -> None:
-    _record_change(event, actor=actor, changed=["deleted"])
     event.deleted_at = utcnow()
     event.deleted_by = actor
-    refresh(event)
-
-
-def _record_change(event: Event, *, actor: str, changed: list[str]) -> None:
-    """Keep the event as it stood, then give it a new version."""
-    db.session.add(
-        EventRevision(
-            event_seq=event.seq,
-            version=event.version,
-            changed_by=actor,
-            changed_at=utcnow(),
-            changed_fields=changed,
-            document=event.document,
-        )
-    )
-    event.version += 1
-    event.updated_at = utcnow()
-
-
-def _reopen_if_substantive(event: Event, changed: list[str], actor: str) -> None:
-    reopened = status_after_edit(ClaimStatus(event.claim_status), changed)
-    if reopened is None:
-        return
-    fields = ", ".join(name for name in changed)
-    _append_review(
-        event,
-        reopened,
-        reviewer=SYSTEM_REVIEWER,
-        note=f"Reopened: {actor} changed {fields} of a '{event.claim_status}' claim.",
-    )
 
 
 # --- citations ----------------------------------------------------------------
 
 
-def _add_citation(event: Event, data: dict[str, Any], actor: str, field: str) -> Citation:
-    source = _source_for_citation(data, actor, field)
+def _add_citation(
+    event: Event, data: dict[str, Any], actor: str, field: str, sources: dict[str, Source]
+) -> Citation:
+    if "source_id" in data:
+        source = get_source(data["source_id"], field=f"{field}.source_id".lstrip("."))
+    else:
+        source = sources[url_key(data["source"]["url"])]
     citation = Citation(
         id=new_id(),
         quote=data["quote"],
@@ -262,21 +251,15 @@ def _add_citation(event: Event, data: dict[str, Any], actor: str, field: str) ->
 
 
 def add_citation(event: Event, data: dict[str, Any], actor: str) -> Citation:
-    citation = _add_citation(event, data, actor, field="")
-    _record_change(event, actor=actor, changed=["citations"])
-    _reopen_if_substantive(event, ["citations"], actor)
-    refresh(event)
-    return citation
+    sources = _sources_by_url([data["source"]] if "source" in data else [], actor)
+    return _add_citation(event, data, actor, "", sources)
 
 
-def remove_citation(event: Event, citation_id: str, actor: str) -> None:
+def remove_citation(event: Event, citation_id: str) -> None:
     citation = next((c for c in event.citations if c.id == citation_id), None)
     if citation is None:
         raise NotFound(f"The event has no citation '{citation_id}'.")
     event.citations.remove(citation)
-    _record_change(event, actor=actor, changed=["citations"])
-    _reopen_if_substantive(event, ["citations"], actor)
-    refresh(event)
 
 
 # --- reviews ------------------------------------------------------------------
@@ -295,13 +278,6 @@ def post_review(event: Event, status: ClaimStatus, note: str, reviewer: str) -> 
     except ReviewRefused as refusal:
         error = Conflict if refusal.status == 409 else UnprocessableEntity
         raise error(refusal.detail, problem_type=f"review-{refusal.rule}") from None
-    _record_change(event, actor=reviewer, changed=["claim_status"])
-    review = _append_review(event, status, reviewer=reviewer, note=note)
-    refresh(event)
-    return review
-
-
-def _append_review(event: Event, status: ClaimStatus, *, reviewer: str, note: str) -> Review:
     review = Review(
         id=new_id(),
         event_seq=event.seq,

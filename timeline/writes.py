@@ -2,8 +2,9 @@
 
 A write view never commits itself. ``write_operation`` commits once the
 response is built, or rolls everything back, so a failed request leaves
-nothing half-written. With ``Idempotency-Key`` a create's response is stored in
-the same transaction as what it created, and a retry gets that response back.
+nothing half-written; a transaction that PostgreSQL aborts to break a deadlock
+is run again. With ``Idempotency-Key`` a create's response is stored in the
+same transaction as what it created, and a retry gets that response back.
 """
 
 from __future__ import annotations
@@ -16,11 +17,12 @@ from typing import Any, TypeVar, cast
 
 from flask import Response, current_app, g, request
 from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from .apidoc import document
-from .auth import authenticate
+from .auth import authenticate, current_actor
+from .changes import acting_as
 from .db import db
 from .errors import (
     BadRequest,
@@ -29,36 +31,55 @@ from .errors import (
     PreconditionRequired,
     UnprocessableEntity,
 )
-from .models import Event, IdempotencyRecord, utcnow
+from .models import Event, IdempotencyRecord, Source, utcnow
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
+# A write that PostgreSQL aborted to break a deadlock (40P01) or for a
+# serialization failure (40001) is run again, this many times in all.
+MAX_ATTEMPTS = 3
+RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
 MAX_IDEMPOTENCY_KEY = 200
 
 
-def etag_of(event: Event) -> str:
-    """A strong ETag (unquoted) that changes with every change to the event."""
-    return f"{event.id}.v{event.version}"
+Versioned = Event | Source
 
 
-def check_if_match(event: Event) -> None:
+def etag_of(resource: Versioned) -> str:
+    """A strong ETag (unquoted) that changes with every change to the event or source.
+
+    The session is flushed first: ``timeline.changes`` gives a changed resource
+    its new version when the session flushes.
+    """
+    if resource in db.session.dirty or resource in db.session.new:
+        db.session.flush()
+    return f"{resource.id}.v{resource.version}"
+
+
+def _noun(resource: Versioned | type[Versioned]) -> str:
+    kind = resource if isinstance(resource, type) else type(resource)
+    return kind.__name__.lower()
+
+
+def check_if_match(resource: Versioned) -> None:
     """428 without If-Match, 412 (with the current ETag) when it is stale."""
-    g.precondition_event = event.id
-    current = etag_of(event)
+    g.precondition = (type(resource), resource.id)
+    current = etag_of(resource)
     if "If-Match" not in request.headers:
+        noun = _noun(resource)
         raise PreconditionRequired(
-            "This change needs 'If-Match' with the event's ETag (from GET of the event), "
+            f"This change needs 'If-Match' with the {noun}'s ETag (from GET of the {noun}), "
             "so that it cannot overwrite a change you have not seen.",
             problem_type="if-match-required",
         )
     if not request.if_match.contains(current) and not request.if_match.star_tag:
-        raise _stale(current)
+        raise _stale(_noun(resource), current)
 
 
-def _stale(current: str) -> PreconditionFailed:
+def _stale(noun: str, current: str) -> PreconditionFailed:
     return PreconditionFailed(
-        "The event has changed since you read it. GET it again, check the changes, "
+        f"The {noun} has changed since you read it. GET it again, check the changes, "
         "and retry with its new ETag.",
         headers={"ETag": f'"{current}"'},
         problem_type="stale-etag",
@@ -72,26 +93,15 @@ def write_operation(*, idempotent: bool = False) -> Callable[[F], F]:
     def decorator(view: F) -> F:
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            key = request.headers.get(IDEMPOTENCY_HEADER) if idempotent else None
-            if key is not None:
-                replay = _replay_or_reserve(key)
-                if replay is not None:
-                    return replay
-            try:
-                response = view(*args, **kwargs)
-                if key is not None:
-                    _store_response(key, response)
-                db.session.commit()
-            except StaleDataError:
-                db.session.rollback()
-                raise _stale(_current_etag()) from None
-            except IntegrityError:
-                db.session.rollback()
-                raise Conflict(
-                    "The change conflicts with data stored meanwhile; read it again and retry.",
-                    problem_type="conflict",
-                ) from None
-            return response
+            attempt = 1
+            while True:
+                try:
+                    return _run_once(view, idempotent, *args, **kwargs)
+                except DBAPIError as error:
+                    db.session.rollback()
+                    if attempt == MAX_ATTEMPTS or not _worth_retrying(error):
+                        raise
+                    attempt += 1
 
         # Any write can meet data stored meanwhile (an IntegrityError): a 409.
         if not idempotent:
@@ -117,9 +127,42 @@ def write_operation(*, idempotent: bool = False) -> Callable[[F], F]:
     return decorator
 
 
-def _current_etag() -> str:
-    event = db.session.scalar(select(Event).where(Event.id == g.get("precondition_event")))
-    return etag_of(event) if event is not None else "gone"
+def _run_once(view: Callable[..., Any], idempotent: bool, *args: Any, **kwargs: Any) -> Any:
+    """The view in one transaction, committed once its response is built."""
+    key = request.headers.get(IDEMPOTENCY_HEADER) if idempotent else None
+    if key is not None:
+        replay = _replay_or_reserve(key)
+        if replay is not None:
+            return replay
+    try:
+        with acting_as(current_actor()):
+            response = view(*args, **kwargs)
+            if key is not None:
+                _store_response(key, response)
+            db.session.commit()
+    except StaleDataError:
+        db.session.rollback()
+        raise _stale_now() from None
+    except IntegrityError:
+        db.session.rollback()
+        raise Conflict(
+            "The change conflicts with data stored meanwhile; read it again and retry.",
+            problem_type="conflict",
+        ) from None
+    return response
+
+
+def _worth_retrying(error: DBAPIError) -> bool:
+    """PostgreSQL gave up on the transaction to break a deadlock or keep it
+    serializable: run it again from the start, which then succeeds or fails on its own."""
+    return getattr(error.orig, "sqlstate", None) in RETRYABLE_SQLSTATES
+
+
+def _stale_now() -> PreconditionFailed:
+    """412 for a resource that a concurrent request changed after our If-Match check."""
+    model, resource_id = g.precondition
+    resource = db.session.scalar(select(model).where(model.id == resource_id))
+    return _stale(_noun(model), etag_of(resource) if resource is not None else "gone")
 
 
 def _request_fingerprint() -> str:

@@ -11,11 +11,13 @@ from timeline.domain.claims import (
     AWAITING_REVIEW,
     DECIDED,
     SUBSTANTIVE_FIELDS,
+    SUBSTANTIVE_SOURCE_FIELDS,
     TRANSITIONS,
     ClaimStatus,
     ReviewRefused,
     Stance,
     check_review,
+    reopen_note,
     status_after_edit,
 )
 
@@ -273,7 +275,15 @@ class TestReviewRefused:
         assert ReviewRefused("x", "y", status=422).status == 422
 
 
-SUBSTANTIVE = ["title", "date", "end_date", "approximate", "countries", "citations"]
+SUBSTANTIVE = [
+    "title",
+    "date",
+    "end_date",
+    "approximate",
+    "countries",
+    "citations",
+    "location.country",
+]
 NON_SUBSTANTIVE = ["summary", "tags", "actors", "location"]
 
 
@@ -311,3 +321,38 @@ class TestStatusAfterEdit:
     @pytest.mark.parametrize("status", [UNVERIFIED, IN_REVIEW])
     def test_undecided_claims_are_never_moved(self, status: ClaimStatus) -> None:
         assert status_after_edit(status, SUBSTANTIVE + NON_SUBSTANTIVE) is None
+
+
+class TestSourceEdits:
+    @pytest.mark.parametrize("status", [VERIFIED, DISPUTED, FALSE])
+    @pytest.mark.parametrize("field", sorted(SUBSTANTIVE_SOURCE_FIELDS))
+    def test_a_substantive_source_edit_reopens(self, status: ClaimStatus, field: str) -> None:
+        assert status_after_edit(status, [], [field]) is IN_REVIEW
+
+    @pytest.mark.parametrize("status", list(ClaimStatus))
+    def test_other_source_fields_keep_the_status(self, status: ClaimStatus) -> None:
+        assert status_after_edit(status, [], ["version", "id"]) is None
+
+    @pytest.mark.parametrize("status", [UNVERIFIED, IN_REVIEW])
+    def test_undecided_claims_are_never_moved(self, status: ClaimStatus) -> None:
+        assert status_after_edit(status, [], sorted(SUBSTANTIVE_SOURCE_FIELDS)) is None
+
+
+class TestReopenNote:
+    def test_own_fields(self) -> None:
+        note = reopen_note("ed", VERIFIED, ["title", "date"])
+        assert note == "Reopened: ed changed title, date of a 'verified' claim."
+
+    def test_sources_are_named(self) -> None:
+        note = reopen_note("ed", FALSE, [], [("'Wire' (7)", ["url", "title"])])
+        assert note == (
+            "Reopened: ed changed url, title of the source 'Wire' (7) "
+            "that this 'false' claim cites."
+        )
+
+    def test_both(self) -> None:
+        note = reopen_note("ed", DISPUTED, ["countries"], [("'A' (1)", ["publisher"])])
+        assert note == (
+            "Reopened: ed changed countries of a 'disputed' claim; "
+            "changed publisher of the source 'A' (1) that this 'disputed' claim cites."
+        )

@@ -39,7 +39,7 @@ from . import (
 blp = ApiBlueprint("events", __name__, description="Events, their citations and their reviews")
 
 _STRING = {"schema": {"type": "string"}}
-ETAG = {"ETag": {"description": "The event's current ETag", **_STRING}}
+ETAG = {"ETag": {"description": "The resource's current ETag", **_STRING}}
 CREATED = {**ETAG, "Location": {"description": "The URL of the new resource", **_STRING}}
 _PRECONDITIONS: dict[str, Any] = {
     "parameters": [
@@ -47,7 +47,7 @@ _PRECONDITIONS: dict[str, Any] = {
             "in": "header",
             "name": "If-Match",
             "required": True,
-            "description": "The event's ETag as you last read it (missing: 428, stale: 412)",
+            "description": "The resource's ETag as you last read it (missing: 428, stale: 412)",
             "schema": {"type": "string"},
         }
     ],
@@ -62,8 +62,14 @@ _EVENT_ID = {
 requires_if_match = document(**_PRECONDITIONS)
 
 
+def _etag_header(event: Event) -> dict[str, str]:
+    """The event's current ETag (flushing the session, which renders changed events)."""
+    return {"ETag": f'"{etag_of(event)}"'}
+
+
 def _event_response(event: Event, status: int = 200, **headers: str) -> Response:
-    return json_response(event.document, status, {"ETag": f'"{etag_of(event)}"', **headers})
+    etag = _etag_header(event)
+    return json_response(event.document, status, {**etag, **headers})
 
 
 def _editable_event(event_id: str) -> Event:
@@ -134,7 +140,7 @@ class EventById(MethodView):
         A substantive edit (title, date, countries) of a decided claim reopens it.
         """
         event = _editable_event(event_id)
-        return _event_response(services.update_event(event, data, current_actor()))
+        return _event_response(services.update_event(event, data))
 
     @blp.doc(operationId="deleteEvent")
     @role_required(EDITOR)
@@ -181,7 +187,7 @@ class Citations(MethodView):
         """
         event = _editable_event(event_id)
         citation = services.add_citation(event, data, current_actor())
-        return dump_response(CitationSchema(), citation, 201, {"ETag": f'"{etag_of(event)}"'})
+        return dump_response(CitationSchema(), citation, 201, _etag_header(event))
 
 
 @blp.route(
@@ -208,8 +214,8 @@ class CitationById(MethodView):
     def delete(self, event_id: str, citation_id: str) -> Any:
         """Remove a citation from an event"""
         event = _editable_event(event_id)
-        services.remove_citation(event, citation_id, current_actor())
-        return Response(status=204, headers={"ETag": f'"{etag_of(event)}"'})
+        services.remove_citation(event, citation_id)
+        return Response(status=204, headers=_etag_header(event))
 
 
 @blp.route("/events/<event_id>/reviews", parameters=[_EVENT_ID])
@@ -243,7 +249,8 @@ class Reviews(MethodView):
         """
         event = _editable_event(event_id)
         review = services.post_review(event, data["status"], data["note"], current_actor())
-        return dump_response(ReviewSchema(), review, 201, {"ETag": f'"{etag_of(event)}"'})
+        etag = _etag_header(event)
+        return dump_response(ReviewSchema(), review, 201, etag)
 
 
 @blp.route("/events/<event_id>/revisions", parameters=[_EVENT_ID])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import url_for
+from flask import Response, url_for
 from flask.views import MethodView
 from sqlalchemy import select
 
@@ -21,8 +21,9 @@ from ..schemas import (
     SourceQuery,
     SourceSchema,
 )
-from ..writes import write_operation
-from . import CACHE_HEADERS, ApiBlueprint, conditional, dump_response
+from ..writes import check_if_match, etag_of, write_operation
+from . import ApiBlueprint, conditional, dump_response
+from .events import ETAG, requires_if_match
 
 blp = ApiBlueprint("sources", __name__, description="Documents that back events")
 
@@ -36,11 +37,16 @@ _SOURCE_LINKS = {
     "GetSource": {"operationId": "getSource", "parameters": {"source_id": "$response.body#/id"}},
     "UpdateSource": {
         "operationId": "updateSource",
-        "parameters": {"source_id": "$response.body#/id"},
+        "parameters": {"source_id": "$response.body#/id", "If-Match": "$response.header.ETag"},
     },
     "FindSourceByUrl": {"operationId": "listSources", "parameters": {"url": "$response.body#/url"}},
 }
 _SCHEMA = SourceSchema()
+
+
+def _source_response(source: Source, status: int = 200, **headers: str) -> Response:
+    etag = etag_of(source)
+    return dump_response(_SCHEMA, source, status, {"ETag": f'"{etag}"', **headers})
 
 
 @blp.route("/sources")
@@ -67,7 +73,10 @@ class Sources(MethodView):
     @blp.response(
         201,
         SourceSchema,
-        headers={"Location": {"description": "The new source's URL", "schema": {"type": "string"}}},
+        headers={
+            **ETAG,
+            "Location": {"description": "The new source's URL", "schema": {"type": "string"}},
+        },
     )
     @blp.alt_response(409, response="CONFLICT", description="A source with this URL exists")
     def post(self, data: dict[str, Any]) -> Any:
@@ -77,29 +86,36 @@ class Sources(MethodView):
         """
         source = services.create_source(data, current_actor())
         location = url_for("sources.SourceById", source_id=source.id)
-        return dump_response(_SCHEMA, source, 201, {"Location": location})
+        return _source_response(source, 201, Location=location)
 
 
 @blp.route("/sources/<source_id>", parameters=[_SOURCE_ID])
 class SourceById(MethodView):
     @blp.doc(operationId="getSource")
-    @blp.response(200, SourceSchema, headers=CACHE_HEADERS)
+    @blp.response(200, SourceSchema, headers=ETAG)
+    @blp.alt_response(304, description="Not modified: the ETag in If-None-Match is current")
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, source_id: str) -> Any:
         """Get a source"""
-        return conditional(dump_response(_SCHEMA, services.get_source(source_id)))
+        return conditional(_source_response(services.get_source(source_id)))
 
     @blp.doc(operationId="updateSource")
     @links(200, **_SOURCE_LINKS)
     @role_required(EDITOR)
     @write_operation()
+    @requires_if_match
     @blp.arguments(SourcePatchSchema())
-    @blp.response(200, SourceSchema)
+    @blp.response(200, SourceSchema, headers=ETAG)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT", description="Another source has this URL")
     def patch(self, data: dict[str, Any], source_id: str) -> Any:
         """Edit a source
 
-        Events that cite it show the change at once.
+        Events that cite it show the change at once. An edit of its URL, title,
+        publisher or publication date changes the evidence of every claim that cites
+        it: each decided one goes back to `in_review`, with a `system` entry in its
+        history naming the source.
         """
-        return services.update_source(services.get_source(source_id), data, current_actor())
+        source = services.get_source(source_id)
+        check_if_match(source)
+        return _source_response(services.update_source(source, data))

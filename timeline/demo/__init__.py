@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from ..changes import acting_as
 from ..db import db
 from ..domain.claims import ClaimStatus, Stance
 from ..domain.countries import country
@@ -196,10 +197,13 @@ def load_demo() -> int:
         data = {**fields, "countries": [country("IN"), country("RU")], "citations": cited}
         if "location" in data:
             data["location"] = {**data["location"], "country": country(data["location"]["country"])}
-        event = create_event(data, EDITOR)
-        for status, note in reviews:
-            post_review(event, status, note, REVIEWER)
-        db.session.commit()
+        with acting_as(EDITOR):
+            event = create_event(data, EDITOR)
+            db.session.commit()
+        with acting_as(REVIEWER):
+            for status, note in reviews:
+                post_review(event, status, note, REVIEWER)
+                db.session.commit()
         created += 1
     return created
 

@@ -50,9 +50,13 @@ EVIDENCE_NEEDED: dict[ClaimStatus, frozenset[Stance]] = {
 }
 
 # Edits to these fields change what the claim says, so a decided claim is reopened.
+# ``location.country`` is a change of where the event happened, not of the place's name.
 SUBSTANTIVE_FIELDS = frozenset(
-    {"title", "date", "end_date", "approximate", "countries", "citations"}
+    {"title", "date", "end_date", "approximate", "countries", "location.country", "citations"}
 )
+
+# Edits to these fields of a source change the evidence of every claim that cites it.
+SUBSTANTIVE_SOURCE_FIELDS = frozenset({"url", "title", "publisher", "published_on"})
 
 SYSTEM_REVIEWER = "system"
 
@@ -100,11 +104,36 @@ def check_review(
         )
 
 
-def status_after_edit(current: ClaimStatus, changed: Iterable[str]) -> ClaimStatus | None:
-    """The status a decided claim falls back to after a substantive edit, if any."""
-    if current in DECIDED and SUBSTANTIVE_FIELDS.intersection(changed):
+def status_after_edit(
+    current: ClaimStatus, changed: Iterable[str], source_changes: Iterable[str] = ()
+) -> ClaimStatus | None:
+    """The status a decided claim falls back to after a substantive edit, if any:
+    of the event's own fields (``changed``) or of a source it cites (``source_changes``)."""
+    own = SUBSTANTIVE_FIELDS.intersection(changed)
+    if current in DECIDED and (own or SUBSTANTIVE_SOURCE_FIELDS.intersection(source_changes)):
         return ClaimStatus.IN_REVIEW
     return None
+
+
+def reopen_note(
+    actor: str,
+    status: ClaimStatus,
+    changed: Iterable[str],
+    sources: Iterable[tuple[str, Iterable[str]]] = (),
+) -> str:
+    """The history's reason for reopening: who changed what, of the event or of its sources.
+
+    ``sources`` pairs a label naming each edited source with the fields that changed.
+    """
+    what = []
+    fields = ", ".join(changed)
+    if fields:
+        what.append(f"changed {fields} of a '{status}' claim")
+    what += [
+        f"changed {', '.join(edited)} of the source {label} that this '{status}' claim cites"
+        for label, edited in sources
+    ]
+    return f"Reopened: {actor} {'; '.join(what)}."
 
 
 # schema.org ClaimReview ratings on a 1-5 scale, for decided claims only.

@@ -1,0 +1,242 @@
+"""The write path's invariants, kept by the session rather than by each write.
+
+Services only change objects. Whatever a write changes (an event's fields, its
+countries or tags, its citations, or a source that its citations quote), the
+session sees it when it flushes, and for each event so changed, once per
+transaction however many flushes it takes:
+
+1. the event as it stood is kept as a revision: who, when, which fields;
+2. the event gets a new version, so its ETag changes;
+3. a decided claim goes back to review, with a ``system`` entry saying why, when
+   the change is substantive (``domain.claims``);
+4. its JSON is rendered again and its timeline rows rewritten (``read_model``).
+
+An edited source gets a new version the same way. No code path calls these steps,
+so none can forget one. Who made the change comes from ``acting_as``, which
+``writes.write_operation`` sets for every API write.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import event as sa_event
+from sqlalchemy import inspect
+from sqlalchemy.orm import Session, SessionTransaction, UOWTransaction
+
+from .db import db
+from .domain.claims import SYSTEM_REVIEWER, ClaimStatus, reopen_note, status_after_edit
+from .models import Citation, Event, EventRevision, Review, Source, new_id, utcnow
+from .read_model import render, write_timeline_rows
+
+# An event's columns by the API field that a change to them changes.
+_EVENT_COLUMNS = {
+    "title": "title",
+    "summary": "summary",
+    "date": "date",
+    "end_date": "end_date",
+    "approximate": "approximate",
+    "location_name": "location",
+    "location_lat": "location",
+    "location_lon": "location",
+    "location_country": "location.country",
+    "actors": "actors",
+    "claim_status": "claim_status",
+    "deleted_at": "deleted",
+}
+# The order in which a revision lists the fields that changed.
+_FIELD_ORDER = [
+    "title",
+    "summary",
+    "date",
+    "end_date",
+    "approximate",
+    "countries",
+    "location",
+    "location.country",
+    "actors",
+    "tags",
+    "citations",
+    "claim_status",
+    "deleted",
+]
+_SOURCE_FIELDS = ("url", "title", "publisher", "published_on", "author", "archive_url")
+_CITATION_FIELDS = ("quote", "stance", "source_seq")
+
+_ACTOR = "timeline.actor"
+_REVISIONS = "timeline.revisions"  # event seq -> its revision in this transaction
+_VERSIONED_SOURCES = "timeline.versioned_sources"  # source seqs given a version
+_CREATED = "timeline.created"  # events inserted in this transaction
+_TO_INDEX = "timeline.to_index"  # events rendered in this flush, rows to rewrite
+
+
+@contextlib.contextmanager
+def acting_as(actor: str) -> Iterator[None]:
+    """Name who makes the changes of the current session inside the block."""
+    info = db.session.info
+    before = info.get(_ACTOR)
+    info[_ACTOR] = actor
+    try:
+        yield
+    finally:
+        info[_ACTOR] = before
+
+
+@dataclass
+class _EventChange:
+    # The event's own fields that changed.
+    fields: set[str] = field(default_factory=set)
+    # Each edited source the event cites: its label and the fields that changed.
+    sources: dict[int, tuple[str, list[str]]] = field(default_factory=dict)
+
+    def revised_fields(self) -> list[str]:
+        """What the revision lists: an edited source changes the event's citations."""
+        return _ordered(self.fields | ({"citations"} if self.sources else set()))
+
+
+def _ordered(fields: Iterable[str]) -> list[str]:
+    return sorted(fields, key=_FIELD_ORDER.index)
+
+
+def _attribute_changed(obj: Any, name: str) -> bool:
+    return bool(inspect(obj).attrs[name].history.has_changes())
+
+
+def _collection_before_after(obj: Any, name: str) -> tuple[list[Any], list[Any]]:
+    history = inspect(obj).attrs[name].history
+    return list(history.unchanged) + list(history.deleted), getattr(obj, name)
+
+
+def _event_fields_changed(event: Event) -> set[str]:
+    changed = {api for column, api in _EVENT_COLUMNS.items() if _attribute_changed(event, column)}
+    before, after = _collection_before_after(event, "countries")
+    if sorted(row.code for row in before) != [row.code for row in after]:
+        changed.add("countries")
+    before, after = _collection_before_after(event, "tags")
+    if [row.tag for row in sorted(before, key=lambda row: row.position)] != [
+        row.tag for row in after
+    ]:
+        changed.add("tags")
+    if _attribute_changed(event, "citations"):
+        changed.add("citations")
+    return changed
+
+
+def _collect(session: Session) -> dict[Event, _EventChange]:
+    """The events this flush changes, with what changed in each."""
+    changes: dict[Event, _EventChange] = {}
+    for obj in session.new:
+        if isinstance(obj, Event):
+            changes.setdefault(obj, _EventChange())
+    for obj in list(session.dirty):
+        if isinstance(obj, Event):
+            fields = _event_fields_changed(obj)
+            if fields:
+                changes.setdefault(obj, _EventChange()).fields |= fields
+        elif isinstance(obj, Citation):
+            if any(_attribute_changed(obj, name) for name in _CITATION_FIELDS):
+                changes.setdefault(obj.event, _EventChange()).fields.add("citations")
+        elif isinstance(obj, Source):
+            edited = [name for name in _SOURCE_FIELDS if _attribute_changed(obj, name)]
+            if edited:
+                _new_source_version(session, obj)
+                label = f"'{obj.title}' ({obj.id})"
+                for citation in obj.citations:
+                    if citation.event.deleted_at is None:  # a deleted event stays as it was
+                        change = changes.setdefault(citation.event, _EventChange())
+                        change.sources[obj.seq] = (label, edited)
+    return changes
+
+
+def _new_source_version(session: Session, source: Source) -> None:
+    versioned: set[int] = session.info.setdefault(_VERSIONED_SOURCES, set())
+    if source.seq not in versioned:
+        versioned.add(source.seq)
+        source.version += 1
+
+
+def _actor(session: Session) -> str:
+    actor = session.info.get(_ACTOR)
+    if actor is None:
+        raise RuntimeError("A change to an existing event needs an actor: use changes.acting_as.")
+    return str(actor)
+
+
+def _revise(session: Session, event: Event, fields: list[str], actor: str) -> None:
+    """Keep the event as it stood and give it a new version, once per transaction;
+    a later flush in the same transaction adds its fields to that revision."""
+    revisions: dict[int, EventRevision] = session.info.setdefault(_REVISIONS, {})
+    revision = revisions.get(event.seq)
+    if revision is not None:
+        revision.changed_fields = _ordered({*revision.changed_fields, *fields})
+        return
+    now = utcnow()
+    revisions[event.seq] = revision = EventRevision(
+        event_seq=event.seq,
+        version=event.version,
+        changed_by=actor,
+        changed_at=now,
+        changed_fields=fields,
+        document=event.document,
+    )
+    session.add(revision)
+    event.version += 1
+    event.updated_at = now
+
+
+def _reopen_if_substantive(
+    session: Session, event: Event, change: _EventChange, actor: str
+) -> None:
+    status = ClaimStatus(event.claim_status)
+    source_fields = [name for _label, edited in change.sources.values() for name in edited]
+    reopened = status_after_edit(status, change.fields, source_fields)
+    if reopened is None:
+        return
+    session.add(
+        Review(
+            id=new_id(),
+            event_seq=event.seq,
+            from_status=status.value,
+            to_status=reopened.value,
+            reviewer=SYSTEM_REVIEWER,
+            note=reopen_note(actor, status, _ordered(change.fields), change.sources.values()),
+            created_at=utcnow(),
+        )
+    )
+    event.claim_status = reopened.value
+
+
+def _before_flush(session: Session, _context: UOWTransaction, _instances: Any) -> None:
+    to_index: set[Event] = session.info.setdefault(_TO_INDEX, set())
+    created: set[Event] = session.info.setdefault(_CREATED, set())
+    created.update(obj for obj in session.new if isinstance(obj, Event))
+    for event, change in _collect(session).items():
+        # An event made in this transaction has no earlier version to keep.
+        if event not in created:
+            actor = _actor(session)
+            _revise(session, event, change.revised_fields(), actor)
+            _reopen_if_substantive(session, event, change, actor)
+        render(event)
+        to_index.add(event)
+
+
+def _after_flush(session: Session, _context: UOWTransaction) -> None:
+    to_index: set[Event] = session.info.pop(_TO_INDEX, set())
+    if to_index:
+        connection = session.connection()
+        for event in to_index:
+            write_timeline_rows(connection, event)
+
+
+def _after_transaction_end(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        for key in (_REVISIONS, _VERSIONED_SOURCES, _CREATED, _TO_INDEX):
+            session.info.pop(key, None)
+
+
+sa_event.listen(db.session, "before_flush", _before_flush)
+sa_event.listen(db.session, "after_flush", _after_flush)
+sa_event.listen(db.session, "after_transaction_end", _after_transaction_end)
