@@ -12,7 +12,7 @@ from flask_migrate import Migrate
 from . import auth, cli, docs, errors, http
 from .api import register_blueprints
 from .config import settings
-from .db import configure_sqlite, db
+from .db import db, init_database
 from .openapi import TimelineApi
 
 migrate = Migrate()
@@ -28,10 +28,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if test_config is not None:
         app.config.from_mapping(test_config)
 
-    db.init_app(app)
-    with app.app_context():
-        if db.engine.dialect.name == "sqlite":
-            configure_sqlite(db.engine)
+    init_database(app)
     migrate.init_app(app, db, directory=MIGRATIONS, render_as_batch=True)
     register_blueprints(TimelineApi(app))
     docs.init_app(app)

@@ -14,11 +14,31 @@ def _flag(name: str, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _positive_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise ValueError(f"{name} must be a whole number, not {value!r}") from None
+    if number < 1:
+        raise ValueError(f"{name} must be at least 1, not {number}")
+    return number
+
+
 def settings(instance_path: str) -> dict[str, Any]:
     """The configuration of an app whose instance folder is ``instance_path``."""
     default_database = "sqlite:///" + os.path.join(instance_path, "timeline.db")
     return {
         "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL", default_database),
+        # Database failures must surface well inside gunicorn's 30 s worker timeout,
+        # as a 503 the client can retry, not as a hung worker (see timeline/db.py). In milliseconds
+        # unless noted.
+        "DATABASE_CONNECT_TIMEOUT": _positive_int("DATABASE_CONNECT_TIMEOUT", 3),  # seconds
+        "DATABASE_LOCK_TIMEOUT": _positive_int("DATABASE_LOCK_TIMEOUT", 3000),
+        "DATABASE_STATEMENT_TIMEOUT": _positive_int("DATABASE_STATEMENT_TIMEOUT", 10000),
+        "SQLITE_BUSY_TIMEOUT": _positive_int("SQLITE_BUSY_TIMEOUT", 5000),
         # Reads are public unless the operator turns that off.
         "READS_REQUIRE_TOKEN": _flag("READS_REQUIRE_TOKEN"),
         # Four eyes: a reviewer may not review their own event unless this is set.

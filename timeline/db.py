@@ -1,13 +1,17 @@
-"""The SQLAlchemy extension and the engine settings each database needs."""
+"""The SQLAlchemy extension, the engine settings each database needs, and what a
+failing database means for a request."""
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Mapping
 from typing import Any
 
-from flask import has_request_context, request
+from flask import Flask, has_request_context, request
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 
 from .models import Base
 
@@ -15,12 +19,44 @@ db = SQLAlchemy(model_class=Base)
 
 _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
+# PostgreSQL errors that say the database is down, restarting or busy, not that
+# the request is wrong: class 08 (connection exceptions) and these.
+_TRANSIENT_SQLSTATES = frozenset(
+    {
+        "53300",  # too_many_connections
+        "55P03",  # lock_not_available: lock_timeout expired
+        "57014",  # query_canceled: statement_timeout expired
+        "57P01",  # admin_shutdown
+        "57P02",  # crash_shutdown
+        "57P03",  # cannot_connect_now: starting up or shutting down
+    }
+)
+_SQLITE_BUSY_CODES = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
+
+
+def engine_options(config: Mapping[str, Any]) -> dict[str, Any]:
+    """SQLAlchemy engine options for the configured database.
+
+    PostgreSQL: a dead pooled connection (after a restart) is replaced before use,
+    and connecting, waiting for a lock and running a statement are each bounded.
+    """
+    if make_url(config["SQLALCHEMY_DATABASE_URI"]).get_backend_name() != "postgresql":
+        return {}
+    bounds = (
+        f"-c lock_timeout={config['DATABASE_LOCK_TIMEOUT']} "
+        f"-c statement_timeout={config['DATABASE_STATEMENT_TIMEOUT']}"
+    )
+    return {
+        "pool_pre_ping": True,
+        "connect_args": {"connect_timeout": config["DATABASE_CONNECT_TIMEOUT"], "options": bounds},
+    }
+
 
 def _is_write_request() -> bool:
     return has_request_context() and request.method not in _READ_METHODS
 
 
-def configure_sqlite(engine: Engine) -> None:
+def configure_sqlite(engine: Engine, busy_timeout: int) -> None:
     """Make SQLite safe for several workers: WAL, a busy timeout, foreign keys,
     and write transactions that take the write lock when they begin, so that two
     writers queue instead of failing halfway (pysqlite's own BEGIN comes too late).
@@ -30,8 +66,8 @@ def configure_sqlite(engine: Engine) -> None:
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout)}")
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=15000")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
@@ -43,3 +79,41 @@ def configure_sqlite(engine: Engine) -> None:
         connection.connection.driver_connection.execute(
             "BEGIN IMMEDIATE" if _is_write_request() else "BEGIN"
         )
+
+
+def is_transient_failure(error: BaseException) -> bool:
+    """Whether ``error`` says the database is unreachable or busy for now, so that
+    the same request may succeed later (a 503), rather than that it failed (a 500).
+    """
+    driver_error = error.orig if isinstance(error, DBAPIError) else error
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    if isinstance(driver_error, sqlite3.Error):
+        # The lock others hold outlasted the busy timeout. The begin event
+        # raises the driver's own error, unwrapped.
+        return (getattr(driver_error, "sqlite_errorcode", 0) & 0xFF) in _SQLITE_BUSY_CODES
+    sqlstate = getattr(driver_error, "sqlstate", None)
+    if sqlstate is not None:
+        return sqlstate.startswith("08") or sqlstate in _TRANSIENT_SQLSTATES
+    # A driver's OperationalError with no SQLSTATE: the server never answered
+    # (connection refused, closed, or timed out).
+    return isinstance(error, OperationalError)
+
+
+def release_session(_error: BaseException | None = None) -> None:
+    """End the request's session; a connection the database dropped is discarded
+    rather than rolled back, so that teardown cannot fail a response."""
+    try:
+        db.session.close()
+    except SQLAlchemyError:
+        db.session().invalidate()
+
+
+def init_database(app: Flask) -> None:
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options(app.config))
+    db.init_app(app)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            configure_sqlite(db.engine, app.config["SQLITE_BUSY_TIMEOUT"])
+    # Registered after Flask-SQLAlchemy's, so it runs before that one's session.remove().
+    app.teardown_appcontext(release_session)

@@ -2,19 +2,24 @@
 
 Views raise a subclass of ``ApiProblem`` (one per status); werkzeug's own HTTP
 errors (unknown route, wrong method, body too large) and flask-smorest's input
-validation errors pass through the same handler, and anything unexpected
-becomes a bare 500 with no traceback.
+validation errors pass through the same handler, a database that is down or
+busy is a 503 with Retry-After, and anything unexpected becomes a bare 500 with
+no traceback.
 """
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
 import orjson
 from flask import Flask, Response, current_app
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge
+
+from .db import is_transient_failure, release_session
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_TYPE_BASE = "urn:timeline:problem:"
@@ -83,6 +88,23 @@ class UnprocessableEntity(ApiProblem):
 
 class PreconditionRequired(ApiProblem):
     code = 428
+
+
+RETRY_AFTER_SECONDS = 5
+# The OpenAPI description of the Retry-After header of every 503.
+RETRY_AFTER_HEADER = {
+    "description": "Seconds to wait before retrying: the database is down or busy.",
+    "schema": {"type": "integer", "example": RETRY_AFTER_SECONDS},
+}
+
+
+class ServiceUnavailable(ApiProblem):
+    """The database is down, restarting or locked: the same request may succeed later."""
+
+    code = 503
+
+    def __init__(self, detail: str, **kwargs: Any) -> None:
+        super().__init__(detail, headers={"Retry-After": str(RETRY_AFTER_SECONDS)}, **kwargs)
 
 
 def invalid_field(field: str, message: str) -> UnprocessableEntity:
@@ -160,6 +182,22 @@ def _body_too_large(error: RequestEntityTooLarge) -> Response:
     )
 
 
+def _database_error(error: Exception) -> Response:
+    """A database that is unreachable or busy is a 503 to retry; any other
+    database error is unexpected."""
+    if not is_transient_failure(error):
+        return _unexpected_error(error)
+    # The transaction is lost either way; the next request starts afresh.
+    release_session()
+    current_app.logger.warning("Database unavailable: %s", str(error).splitlines()[0])
+    return problem_response(
+        ServiceUnavailable(
+            "The database is unavailable or busy for now; retry after the time in Retry-After.",
+            problem_type="database-unavailable",
+        )
+    )
+
+
 def _unexpected_error(error: Exception) -> Response:
     current_app.logger.exception("Unhandled error", exc_info=error)
     return problem_response(
@@ -170,4 +208,6 @@ def _unexpected_error(error: Exception) -> Response:
 def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, problem_response)
     app.register_error_handler(RequestEntityTooLarge, _body_too_large)
+    app.register_error_handler(DBAPIError, _database_error)
+    app.register_error_handler(sqlite3.Error, _database_error)
     app.register_error_handler(Exception, _unexpected_error)

@@ -16,7 +16,7 @@ from marshmallow import fields
 from werkzeug.exceptions import HTTPException
 
 from . import patterns
-from .errors import PROBLEM_JSON, problem_response
+from .errors import PROBLEM_JSON, RETRY_AFTER_HEADER, problem_response
 from .schemas import ProblemSchema
 
 
@@ -59,7 +59,8 @@ class _EveryResponse(BasePlugin):
     - a path parameter: 404; a ``cursor`` parameter: 400;
     - a 200 with an ETag (answered by ``conditional``): 304 to If-None-Match;
     - no security of its own (a read): an optional bearer token, and 401 when the operator
-      makes reads need one (READS_REQUIRE_TOKEN). ``security: []`` marks an open operation.
+      makes reads need one (READS_REQUIRE_TOKEN). ``security: []`` marks an open operation;
+    - every operation: 503 with Retry-After while the database is down or locked.
     """
 
     def operation_helper(
@@ -86,6 +87,7 @@ class _EveryResponse(BasePlugin):
             if "security" not in operation:
                 operation["security"] = [{}, {"bearerAuth": []}]
                 add(401)
+            add(503)
 
 
 class TimelineApi(Api):
@@ -147,6 +149,8 @@ class TimelineApi(Api):
             response: dict[str, Any] = {"description": status.phrase}
             if status >= 400:
                 response["schema"] = self.ERROR_SCHEMA
+            if status == http.HTTPStatus.SERVICE_UNAVAILABLE:
+                response["headers"] = {"Retry-After": RETRY_AFTER_HEADER}
             prepare_response(response, self.spec, PROBLEM_JSON)
             self.spec.components.response(status.name, response, lazy=True)
         default = {"description": "Default error response", "schema": self.ERROR_SCHEMA}

@@ -213,8 +213,18 @@ def _fetch(stmt: PageSelect, params: dict[str, Any]) -> Sequence[Any]:
         cursor.execute(compiled.string, values)
         return cursor.fetchall()
     except dialect.loaded_dbapi.Error as error:
+        # As SQLAlchemy's own execution does: a connection the database dropped
+        # is invalidated, so that neither teardown nor the pool uses it again.
+        lost = dialect.is_disconnect(error, connection.connection.dbapi_connection, cursor)
+        if lost:
+            connection.invalidate(error)
         raise DBAPIError.instance(
-            compiled.string, values, error, dialect.loaded_dbapi.Error, dialect=dialect
+            compiled.string,
+            values,
+            error,
+            dialect.loaded_dbapi.Error,
+            connection_invalidated=lost,
+            dialect=dialect,
         ) from error
     finally:
         cursor.close()
