@@ -13,7 +13,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -79,9 +79,15 @@ def _wait_until_ready(base_url: str, process: subprocess.Popen[bytes], log: Path
 
 @contextlib.contextmanager
 def served_app(
-    database_url: str, log_dir: Path, *, workers: int = 2, threads: int = 1
+    database_url: str,
+    log_dir: Path,
+    *,
+    workers: int = 2,
+    threads: int = 1,
+    settings: Mapping[str, str] | None = None,
 ) -> Iterator[ServedApp]:
-    """Migrate the database, serve the app on it, and stop the server afterwards.
+    """Migrate the database, serve the app on it (with ``settings`` as extra
+    environment variables), and stop the server afterwards.
 
     The server must not have logged a traceback by the time the block ends.
     """
@@ -91,6 +97,7 @@ def served_app(
         "FLASK_APP": "app.py",
         "READS_REQUIRE_TOKEN": "0",
         "ALLOW_SELF_REVIEW": "0",
+        **(settings or {}),
     }
     flask_command(env, "db", "upgrade")
     port = free_port()
