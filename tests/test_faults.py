@@ -3,7 +3,8 @@
 - Which driver errors are transient (a 503) and which stay a 500.
 - In process, on each backend: a write waiting on a lock another connection
   holds is a 503 within the lock (busy) timeout, and the next request works;
-  on PostgreSQL, connections the server dropped are replaced before use.
+  on PostgreSQL, connections the server dropped are replaced before use; the
+  health check answers a 503 within a second while its probe hangs.
 - Served by gunicorn on a PostgreSQL cluster of the tests' own, which they stop,
   restart and lock: 503s while it is down or locked, the health check within a
   second either way, and 200s as soon as it is back.
@@ -17,6 +18,7 @@ import http.client
 import json
 import shutil
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -26,6 +28,7 @@ from typing import Any
 import psycopg
 import psycopg.errors
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import DBAPIError
@@ -34,6 +37,7 @@ from tests.conftest import POSTGRES_URL, Tokens
 from tests.factories import event_body
 from tests.pg_cluster import PgCluster, pg_cluster, postgres_bin
 from tests.served import HOST, ServedApp, served_app
+from timeline.api import health
 from timeline.db import is_transient_failure
 
 API = "/api/v1"
@@ -165,6 +169,29 @@ def test_a_write_that_waits_on_a_lock_is_a_503_then_the_next_one_works(
     response = client.post(f"{API}/events", json=event_body(), headers=tokens.editor)
     assert response.status_code == 201, response.get_json()
     assert len(client.get(f"{API}/events").get_json()["items"]) == 1
+
+
+def test_health_answers_within_a_second_while_the_database_hangs(
+    app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    released = threading.Event()
+    monkeypatch.setattr(health, "_probe", lambda _engine: released.wait(ANSWER_SECONDS))
+    try:
+        for _ in range(2):  # the second finds the first probe still stuck
+            started = time.monotonic()
+            response = client.get(f"{API}/health")
+            assert time.monotonic() - started < HEALTH_SECONDS
+            assert (response.status_code, response.get_json()) == (
+                503,
+                {
+                    "status": "unavailable",
+                    "database": "unavailable",
+                    "version": app.config["API_VERSION"],
+                },
+            )
+            assert response.headers["Retry-After"] == "5"
+    finally:
+        released.set()
 
 
 @pytest.mark.skipif(not POSTGRES_URL, reason="TEST_DATABASE_URL is not set")
