@@ -65,6 +65,20 @@ def authenticate() -> ApiToken:
     return token
 
 
+def valid_token() -> ApiToken | None:
+    """The request's token when it is valid; None without one or with a bad one
+    (for callers that only ask who is calling, such as rate limits)."""
+    if "token" not in g:
+        try:
+            token = _token_from_header()
+        except Unauthorized:
+            return None
+        if token is None:
+            return None
+        g.token = token
+    return g.token  # type: ignore[no-any-return,unused-ignore]
+
+
 def current_actor() -> str:
     """The name of the token behind this request."""
     return str(g.token.name)

@@ -17,6 +17,7 @@ from werkzeug.exceptions import HTTPException
 
 from . import patterns
 from .errors import PROBLEM_JSON, problem_response
+from .limits import RATE_LIMIT_HEADERS
 from .schemas import ProblemSchema
 
 
@@ -147,6 +148,12 @@ class TimelineApi(Api):
             response: dict[str, Any] = {"description": status.phrase}
             if status >= 400:
                 response["schema"] = self.ERROR_SCHEMA
+            if status == http.HTTPStatus.TOO_MANY_REQUESTS:
+                response["description"] = (
+                    "Too Many Requests: the client (its token, or its address without one) "
+                    "has used up its budget of writes or of expensive reads"
+                )
+                response["headers"] = RATE_LIMIT_HEADERS
             prepare_response(response, self.spec, PROBLEM_JSON)
             self.spec.components.response(status.name, response, lazy=True)
         default = {"description": "Default error response", "schema": self.ERROR_SCHEMA}

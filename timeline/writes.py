@@ -31,6 +31,7 @@ from .errors import (
     PreconditionRequired,
     UnprocessableEntity,
 )
+from .limits import WRITES, rate_limited
 from .models import Event, IdempotencyRecord, Source, utcnow
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -104,8 +105,9 @@ def write_operation(*, idempotent: bool = False) -> Callable[[F], F]:
                     attempt += 1
 
         # Any write can meet data stored meanwhile (an IntegrityError): a 409.
+        limited = rate_limited(WRITES)(cast(F, wrapper))
         if not idempotent:
-            return document(responses={"409": "CONFLICT"})(cast(F, wrapper))
+            return document(responses={"409": "CONFLICT"})(limited)
         return document(
             responses={"409": "CONFLICT", "422": "UNPROCESSABLE_ENTITY"},
             parameters=[
@@ -122,7 +124,7 @@ def write_operation(*, idempotent: bool = False) -> Callable[[F], F]:
                     "schema": {"type": "string", "minLength": 1, "maxLength": 200},
                 }
             ],
-        )(cast(F, wrapper))
+        )(limited)
 
     return decorator
 
