@@ -16,6 +16,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.factories import create_event, event_body
+from tests.served import free_port
 from timeline import create_app
 from timeline.config import settings
 from timeline.db import db
@@ -71,6 +72,7 @@ def test_each_token_has_its_own_write_budget(client, tokens):
         "2",
         "1",
     )
+    assert "Retry-After" not in first.headers
     create_event(client, tokens.editor, title="Two")
 
     refused = client.post(EVENTS, json=event_body(title="Three"), headers=tokens.editor)
@@ -178,6 +180,15 @@ def test_memory_counts_are_per_instance(client, second_app, tokens):
     create_event(client, tokens.editor)
     assert client.post(EVENTS, json=event_body(), headers=tokens.editor).status_code == 429
     create_event(second_app.test_client(), tokens.editor)
+
+
+def test_counts_in_memory_while_redis_does_not_answer(database_url, app_config):
+    config = {**app_config, "RATELIMIT_STORAGE_URI": f"redis://127.0.0.1:{free_port()}/0"}
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "TESTING": True, **config})
+    client = app.test_client()
+    # Not 500s: the limits still hold, counted by this instance alone.
+    assert [client.get(SUMMARY).status_code for _ in range(3)] == [200, 200, 429]
+    _dispose(app)
 
 
 @pytest.fixture

@@ -130,7 +130,17 @@ def _too_many_requests(error: RateLimitExceeded) -> Response:
     )
 
 
+def _retry_after_only_when_refused(response: Response) -> Response:
+    """Flask-Limiter puts Retry-After on every limited response; on a success it
+    would tell a client to wait for no reason."""
+    if response.status_code != TooManyRequests.code:
+        response.headers.pop("Retry-After", None)
+    return response
+
+
 def init_app(app: Flask) -> None:
+    # Registered first so that it runs after Flask-Limiter's own after-request hook.
+    app.after_request(_retry_after_only_when_refused)
     limiter = Limiter(
         client_key,
         application_limits=[
