@@ -162,6 +162,14 @@ def test_defaults_count_in_memory(monkeypatch, tmp_path):
     assert config["RATELIMIT_ENABLED"] is True
 
 
+def test_a_limit_that_does_not_parse_stops_the_app(database_url):
+    config = {"SQLALCHEMY_DATABASE_URI": database_url, "RATELIMIT_WRITES": "lots"}
+    with pytest.raises(
+        ValueError, match="RATELIMIT_WRITES: couldn't parse rate limit string 'lots'"
+    ):
+        create_app(config)
+
+
 def _dispose(app: Flask) -> None:
     with app.app_context():
         db.engine.dispose()

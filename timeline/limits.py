@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 
 from flask import Flask, Response, current_app, request
 from flask_limiter import ApplicationLimit, Limiter, RateLimitExceeded
+from limits import parse_many
 
 from .apidoc import document
 from .auth import valid_token
@@ -138,7 +139,17 @@ def _retry_after_only_when_refused(response: Response) -> Response:
     return response
 
 
+def _check_settings(app: Flask) -> None:
+    """A limit that does not parse stops the app at start, not each request with a 500."""
+    for budget in BUDGETS:
+        try:
+            parse_many(app.config[budget.setting])
+        except ValueError as error:
+            raise ValueError(f"{budget.setting}: {error}") from None
+
+
 def init_app(app: Flask) -> None:
+    _check_settings(app)
     # Registered first so that it runs after Flask-Limiter's own after-request hook.
     app.after_request(_retry_after_only_when_refused)
     limiter = Limiter(
