@@ -18,6 +18,7 @@ from flask.testing import FlaskClient
 from tests.factories import create_event, event_body
 from tests.served import free_port
 from timeline import create_app
+from timeline.auth import create_token
 from timeline.config import settings
 from timeline.db import db
 
@@ -65,6 +66,10 @@ def _stored_titles(client: FlaskClient) -> list[str]:
     return [item["title"] for item in response.get_json()["items"]]
 
 
+def _stored_ids(client: FlaskClient) -> list[str]:
+    return [item["id"] for item in client.get(EVENTS).get_json()["items"]]
+
+
 def test_each_token_has_its_own_write_budget(client, tokens):
     first = client.post(EVENTS, json=event_body(title="One"), headers=tokens.editor)
     assert first.status_code == 201
@@ -87,10 +92,6 @@ def test_each_token_has_its_own_write_budget(client, tokens):
     # Another token from the same address has its own budget.
     create_event(client, tokens.editor2, title="Four")
     assert sorted(_stored_titles(client)) == ["Four", "One", "Two"]
-
-
-def _stored_ids(client: FlaskClient) -> list[str]:
-    return [item["id"] for item in client.get(EVENTS).get_json()["items"]]
 
 
 def test_expensive_reads_are_limited_per_address(client, tokens):
@@ -226,8 +227,6 @@ def test_redis_counts_are_shared_between_instances(database_url, redis_config, r
         for _ in range(2)
     )
     with first.app_context():
-        from timeline.auth import create_token
-
         token = {"Authorization": f"Bearer {create_token('editor', 'editor')}"}
     create_event(first.test_client(), token, title="One")
     create_event(second.test_client(), token, title="Two")
