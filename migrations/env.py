@@ -88,6 +88,10 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        if connection.dialect.name == "sqlite":
+            # SQLite's DDL is transactional (alembic assumes not): all the
+            # migrations of one command commit together or not at all.
+            conf_args["transactional_ddl"] = True
         context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
         if connection.dialect.name == "sqlite":
             run_sqlite_migrations(connection)
@@ -104,7 +108,7 @@ def run_sqlite_migrations(connection):
     reference fails. SQLite ignores the pragma inside a transaction, so it is
     set on the driver's connection (in autocommit mode, see timeline/db.py)
     before alembic's transaction begins, and the references are checked
-    before that transaction commits: a migration that breaks one rolls back.
+    before that transaction commits: migrations that break one roll back.
     """
     driver = connection.connection.driver_connection
     driver.execute("PRAGMA foreign_keys=OFF")

@@ -9,7 +9,7 @@ from flask import Flask
 from flask_cors import CORS
 from flask_migrate import Migrate
 
-from . import auth, cli, docs, errors, http
+from . import auth, cli, docs, errors, http, schema_version
 from .api import register_blueprints
 from .config import settings
 from .db import configure_sqlite, db
@@ -36,6 +36,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     register_blueprints(TimelineApi(app))
     docs.init_app(app)
     errors.init_app(app)
+    schema_version.init_app(app)
     http.init_app(app)
     auth.init_app(app)
     cli.init_app(app)
