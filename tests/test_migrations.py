@@ -372,6 +372,43 @@ def _snapshot(connection: Connection) -> dict[str, list[tuple[Any, ...]]]:
     return found
 
 
+_TRIGGERS = {
+    "sqlite": "SELECT tbl_name, name FROM sqlite_master WHERE type = 'trigger'",
+    "postgresql": ("SELECT tgrelid::regclass::text, tgname FROM pg_trigger WHERE NOT tgisinternal"),
+}
+
+
+def _schema(connection: Connection) -> dict[str, Any]:
+    """What the schema is made of, to compare a revision reached going up with the
+    same revision reached coming back down."""
+    inspector = sa.inspect(connection)
+    tables = {}
+    for name in sorted(inspector.get_table_names()):
+        tables[name] = {
+            "columns": [
+                (c["name"], str(c["type"]), c["nullable"], str(c.get("default")))
+                for c in inspector.get_columns(name)
+            ],
+            "primary key": inspector.get_pk_constraint(name)["constrained_columns"],
+            "foreign keys": sorted(
+                (tuple(fk["constrained_columns"]), fk["referred_table"])
+                for fk in inspector.get_foreign_keys(name)
+            ),
+            "indexes": sorted(
+                (i["name"], tuple(i["column_names"]), bool(i["unique"]))
+                for i in inspector.get_indexes(name)
+            ),
+            "unique": sorted(
+                tuple(u["column_names"]) for u in inspector.get_unique_constraints(name)
+            ),
+            "checks": sorted(c["name"] or "" for c in inspector.get_check_constraints(name)),
+        }
+    triggers = sorted(
+        tuple(row) for row in connection.exec_driver_sql(_TRIGGERS[connection.dialect.name])
+    )
+    return {"tables": tables, "triggers": triggers}
+
+
 @pytest.fixture(params=BACKENDS)
 def fresh_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """An empty database, never migrated: a SQLite file or a new PostgreSQL database."""
@@ -417,11 +454,16 @@ class TestMigrationsKeepData:
                 seeded = _snapshot(connection)
             assert len(seeded["citation -> source"]) == 3
 
+            schemas: dict[str, dict[str, Any]] = {}
+
             def check(revision: str) -> None:
                 assert _revision(fresh_app) == [revision]
                 with db.engine.connect() as connection:
                     assert _snapshot(connection) == seeded, f"at revision {revision}"
+                    schema = schemas.setdefault(revision, _schema(connection))
+                    assert _schema(connection) == schema, f"at revision {revision}"
 
+            check(FIRST)
             for revision in REVISIONS[1:]:
                 upgrade(revision=revision)
                 check(revision)
