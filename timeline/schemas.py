@@ -225,7 +225,9 @@ class SchemaRevisionSchema(Schema):
     revision = fields.String(
         required=True,
         allow_none=True,
-        metadata={"description": "The database's migration revision; null when unknown"},
+        metadata={
+            "description": "The database's migration revision; null when unknown or never migrated"
+        },
     )
     expected = fields.String(
         required=True, metadata={"description": "The revision this version of the code needs"}
