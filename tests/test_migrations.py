@@ -566,3 +566,28 @@ class TestOutdatedSchema:
             "schema": {"status": "current", "revision": HEAD, "expected": HEAD},
             "version": fresh_app.config["API_VERSION"],
         }
+
+    def test_a_schema_seen_at_head_is_not_read_again_until_a_health_check(self, app, client):
+        assert client.get(f"{API}/events").status_code == 200
+        with app.app_context():
+            db.session.execute(
+                sa.text("UPDATE alembic_version SET version_num = :old"), {"old": REVISIONS[-2]}
+            )
+            db.session.commit()
+
+        assert client.get(f"{API}/events").status_code == 200
+        health = client.get(f"{API}/health")
+        assert health.status_code == 503
+        assert health.get_json()["schema"] == {
+            "status": "outdated",
+            "revision": REVISIONS[-2],
+            "expected": HEAD,
+        }
+        assert client.get(f"{API}/events").status_code == 503
+
+        with app.app_context():
+            db.session.execute(
+                sa.text("UPDATE alembic_version SET version_num = :head"), {"head": HEAD}
+            )
+            db.session.commit()
+        assert client.get(f"{API}/events").status_code == 200

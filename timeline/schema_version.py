@@ -7,6 +7,8 @@ says why. Once seen at head, that is remembered, so a healthy server pays nothin
 per request; a database that is behind is looked at again on every request, so
 that an upgrade made while the app runs takes effect without a restart (the
 check is one small query, and such a server answers nothing else anyway).
+Health always reads the revision, so a database moved back under a running
+server is noticed at the next health check, not never.
 The CLI does not go through requests, so ``flask db ...`` works on any schema.
 """
 
@@ -52,16 +54,15 @@ def _joined(revisions: tuple[str, ...]) -> str | None:
     return ",".join(sorted(revisions)) or None
 
 
-def _check() -> tuple[str, ...] | None:
-    """None when the schema is at head; otherwise the revisions the database is at."""
+def _check(*, fresh: bool = False) -> tuple[str, ...] | None:
+    """None when the schema is at head; otherwise the revisions the database is at.
+    Without ``fresh``, a schema once seen at head is not read again."""
     state = _state()
-    if state.at_head:
+    if state.at_head and not fresh:
         return None
     current = _current_revisions()
-    if set(current) == set(state.expected):
-        state.at_head = True
-        return None
-    return current
+    state.at_head = set(current) == set(state.expected)
+    return None if state.at_head else current
 
 
 def refuse_outdated_schema() -> None:
@@ -87,7 +88,7 @@ def report(database_answers: bool) -> dict[str, str | None]:
     if not database_answers:
         return {"status": UNKNOWN, "revision": None, "expected": expected}
     try:
-        current = _check()
+        current = _check(fresh=True)
     except SQLAlchemyError:
         current_app.logger.exception("Health check: the schema revision cannot be read")
         return {"status": UNKNOWN, "revision": None, "expected": expected}
