@@ -9,7 +9,7 @@ from flask import Flask
 from flask_cors import CORS
 from flask_migrate import Migrate
 
-from . import auth, cli, docs, errors, http, limits
+from . import auth, cli, docs, errors, http, limits, schema_version
 from .api import register_blueprints
 from .config import settings
 from .db import configure_sqlite, db
@@ -38,6 +38,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     register_blueprints(TimelineApi(app))
     docs.init_app(app)
     errors.init_app(app)
+    schema_version.init_app(app)
     http.init_app(app)
     limits.init_app(app)
     auth.init_app(app)

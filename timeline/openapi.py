@@ -60,7 +60,8 @@ class _EveryResponse(BasePlugin):
     - a path parameter: 404; a ``cursor`` parameter: 400;
     - a 200 with an ETag (answered by ``conditional``): 304 to If-None-Match;
     - no security of its own (a read): an optional bearer token, and 401 when the operator
-      makes reads need one (READS_REQUIRE_TOKEN). ``security: []`` marks an open operation.
+      makes reads need one (READS_REQUIRE_TOKEN). ``security: []`` marks an open operation;
+    - any operation: 503 while the database schema is behind the code (timeline/schema_version.py).
     """
 
     def operation_helper(
@@ -87,6 +88,7 @@ class _EveryResponse(BasePlugin):
             if "security" not in operation:
                 operation["security"] = [{}, {"bearerAuth": []}]
                 add(401)
+            add(503)
 
 
 class TimelineApi(Api):
