@@ -131,10 +131,14 @@ def _too_many_requests(error: RateLimitExceeded) -> Response:
     )
 
 
+# The answers whose Retry-After means something: refused for the rate, or unavailable.
+_RETRY_STATUSES = frozenset({429, 503})
+
+
 def _retry_after_only_when_refused(response: Response) -> Response:
     """Flask-Limiter puts Retry-After on every limited response; on a success it
-    would tell a client to wait for no reason."""
-    if response.status_code != TooManyRequests.code:
+    would tell a client to wait for no reason (a 503 keeps its own)."""
+    if response.status_code not in _RETRY_STATUSES:
         response.headers.pop("Retry-After", None)
     return response
 
