@@ -171,21 +171,30 @@ def test_a_write_that_waits_on_a_lock_is_a_503_then_the_next_one_works(
     assert len(client.get(f"{API}/events").get_json()["items"]) == 1
 
 
+def _schema_report(database: str, expected: str) -> dict[str, Any]:
+    """The schema part of the health check: unknown while the database does not answer."""
+    if database == "ok":
+        return {"status": "current", "revision": expected, "expected": expected}
+    return {"status": "unknown", "revision": None, "expected": expected}
+
+
 def test_health_answers_within_a_second_while_the_database_hangs(
     app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     released = threading.Event()
-    monkeypatch.setattr(health, "_probe", lambda _engine: released.wait(ANSWER_SECONDS))
+    monkeypatch.setattr(health, "_probe", lambda _app: released.wait(ANSWER_SECONDS))
     try:
         for _ in range(2):  # the second finds the first probe still stuck
             started = time.monotonic()
             response = client.get(f"{API}/health")
             assert time.monotonic() - started < HEALTH_SECONDS
-            assert (response.status_code, response.get_json()) == (
+            body = response.get_json()
+            assert (response.status_code, body) == (
                 503,
                 {
                     "status": "unavailable",
                     "database": "unavailable",
+                    "schema": _schema_report("unavailable", body["schema"]["expected"]),
                     "version": app.config["API_VERSION"],
                 },
             )
@@ -283,10 +292,15 @@ def _assert_health(served: ClusterApp, status: int) -> None:
     answer = served.send("GET", "/health")
     assert answer.seconds < HEALTH_SECONDS
     database = "ok" if status == 200 else "unavailable"
-    version = answer.body["version"]
+    version, expected = answer.body["version"], answer.body["schema"]["expected"]
     assert (answer.status, answer.body) == (
         status,
-        {"status": database, "database": database, "version": version},
+        {
+            "status": database,
+            "database": database,
+            "schema": _schema_report(database, expected),
+            "version": version,
+        },
     )
     if status == 503:
         assert answer.headers["Retry-After"] == "5"

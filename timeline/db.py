@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 from flask import Flask, has_request_context, request
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import event
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy import Delete, event
+from sqlalchemy.engine import CursorResult, Engine, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 
 from .models import Base
@@ -50,6 +50,11 @@ def engine_options(config: Mapping[str, Any]) -> dict[str, Any]:
         "pool_pre_ping": True,
         "connect_args": {"connect_timeout": config["DATABASE_CONNECT_TIMEOUT"], "options": bounds},
     }
+
+
+def delete_rows(statement: Delete) -> int:
+    """Run a DELETE in the session's transaction; the number of rows it removed."""
+    return cast(CursorResult[Any], db.session.execute(statement)).rowcount
 
 
 def _is_write_request() -> bool:

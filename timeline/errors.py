@@ -90,21 +90,24 @@ class PreconditionRequired(ApiProblem):
     code = 428
 
 
-RETRY_AFTER_SECONDS = 5
-# The OpenAPI description of the Retry-After header of every 503.
-RETRY_AFTER_HEADER = {
-    "description": "Seconds to wait before retrying: the database is down or busy.",
-    "schema": {"type": "integer", "example": RETRY_AFTER_SECONDS},
-}
+class TooManyRequests(ApiProblem):
+    code = 429
 
 
 class ServiceUnavailable(ApiProblem):
-    """The database is down, restarting or locked: the same request may succeed later."""
-
     code = 503
 
-    def __init__(self, detail: str, **kwargs: Any) -> None:
-        super().__init__(detail, headers={"Retry-After": str(RETRY_AFTER_SECONDS)}, **kwargs)
+
+# A database that is down or busy: how long a client should wait before retrying.
+DATABASE_RETRY_AFTER_SECONDS = 5
+# The OpenAPI description of the Retry-After header that every 503 carries.
+RETRY_AFTER_HEADER = {
+    "description": (
+        "Seconds to wait before retrying: the database is down or busy, or its schema "
+        "awaits 'flask db upgrade'."
+    ),
+    "schema": {"type": "integer", "minimum": 1},
+}
 
 
 def invalid_field(field: str, message: str) -> UnprocessableEntity:
@@ -194,6 +197,7 @@ def _database_error(error: Exception) -> Response:
         ServiceUnavailable(
             "The database is unavailable or busy for now; retry after the time in Retry-After.",
             problem_type="database-unavailable",
+            headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
         )
     )
 

@@ -17,6 +17,7 @@ from werkzeug.exceptions import HTTPException
 
 from . import patterns
 from .errors import PROBLEM_JSON, RETRY_AFTER_HEADER, problem_response
+from .limits import RATE_LIMIT_HEADERS
 from .schemas import ProblemSchema
 
 
@@ -60,7 +61,8 @@ class _EveryResponse(BasePlugin):
     - a 200 with an ETag (answered by ``conditional``): 304 to If-None-Match;
     - no security of its own (a read): an optional bearer token, and 401 when the operator
       makes reads need one (READS_REQUIRE_TOKEN). ``security: []`` marks an open operation;
-    - every operation: 503 with Retry-After while the database is down or locked.
+    - any operation: 503 with Retry-After while the database is down or locked, or its
+      schema is behind the code (timeline/schema_version.py).
     """
 
     def operation_helper(
@@ -149,6 +151,12 @@ class TimelineApi(Api):
             response: dict[str, Any] = {"description": status.phrase}
             if status >= 400:
                 response["schema"] = self.ERROR_SCHEMA
+            if status == http.HTTPStatus.TOO_MANY_REQUESTS:
+                response["description"] = (
+                    "Too Many Requests: the client (its token, or its address without one) "
+                    "has used up its budget of writes or of expensive reads"
+                )
+                response["headers"] = RATE_LIMIT_HEADERS
             if status == http.HTTPStatus.SERVICE_UNAVAILABLE:
                 response["headers"] = {"Retry-After": RETRY_AFTER_HEADER}
             prepare_response(response, self.spec, PROBLEM_JSON)
