@@ -32,9 +32,9 @@ def settings(instance_path: str) -> dict[str, Any]:
     default_database = "sqlite:///" + os.path.join(instance_path, "timeline.db")
     return {
         "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL", default_database),
-        # Database failures must surface well inside gunicorn's 30 s worker timeout,
-        # as a 503 the client can retry, not as a hung worker (see timeline/db.py). In milliseconds
-        # unless noted.
+        # Bounds on waiting for the database, in milliseconds unless noted: well inside
+        # gunicorn's 30 s worker timeout, so that a request ends as a 503 the client
+        # can retry rather than as a killed worker (see timeline/db.py).
         "DATABASE_CONNECT_TIMEOUT": _positive_int("DATABASE_CONNECT_TIMEOUT", 3),  # seconds
         "DATABASE_LOCK_TIMEOUT": _positive_int("DATABASE_LOCK_TIMEOUT", 3000),
         "DATABASE_STATEMENT_TIMEOUT": _positive_int("DATABASE_STATEMENT_TIMEOUT", 10000),
