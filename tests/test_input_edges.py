@@ -40,12 +40,76 @@ class TestText:
         assert event["tags"] == [tag.lower()]
 
 
+class TestJsonBodies:
+    """Bodies that Python's json module reads with an error other than JSONDecodeError."""
+
+    @pytest.mark.parametrize(
+        ("data", "reason"),
+        [
+            (
+                '{"title": ' + "[" * 100_000 + "]" * 100_000 + "}",
+                "it nests arrays or objects too deeply",
+            ),
+            ('{"title": ' + "[" * 1000 + "]" * 1000 + "}", "it nests arrays or objects too deeply"),
+            ('{"lat": ' + "9" * 4301 + "}", "it has an integer literal too long to read"),
+        ],
+        ids=["nested-100000", "nested-1000", "int-4301-digits"],
+    )
+    @pytest.mark.parametrize("idempotent", [False, True])
+    def test_is_a_400_and_stores_nothing(self, client, tokens, data, reason, idempotent):
+        headers = {**tokens.editor, "Content-Type": "application/json"}
+        if idempotent:  # the key's fingerprint reads the body first
+            headers["Idempotency-Key"] = "k"
+        response = client.post(f"{API}/events", data=data, headers=headers)
+        assert response.status_code == 400
+        assert response.mimetype == "application/problem+json"
+        assert response.get_json() == {
+            "type": "urn:timeline:problem:invalid-json",
+            "title": "Bad Request",
+            "status": 400,
+            "detail": f"The request body is not valid JSON: {reason}.",
+            "errors": {"_schema": ["Invalid JSON body."]},
+        }
+        assert client.get(f"{API}/events").get_json()["items"] == []
+        # The key was not used up.
+        assert client.post(f"{API}/events", json=event_body(), headers=headers).status_code == 201
+
+    def test_a_long_integer_within_the_limit_is_read(self, client, tokens):
+        response = client.post(
+            f"{API}/events",
+            data='{"title": ' + "9" * 4300 + "}",
+            headers={**tokens.editor, "Content-Type": "application/json"},
+        )
+        assert response.status_code == 422
+        assert response.get_json()["errors"]["title"] == ["Not a valid string."]
+
+
 class TestIds:
     @pytest.mark.parametrize(
         "event_id", ["%00", "not-an-id", "E3E70682-C209-4CAC-A29F-6FBED82C07CD"]
     )
     def test_anything_but_an_id_is_404(self, client, event_id):
         assert client.get(f"{API}/events/{event_id}").status_code == 404
+
+    def test_an_id_in_upper_case_names_the_same_resource(self, client, tokens):
+        event = create_event(
+            client,
+            tokens.editor,
+            citations=[{"source": source_body(), "quote": "q", "stance": "supports"}],
+        )
+        event_id, citation = event["id"].upper(), event["citations"][0]
+        for path in ["", "/reviews", "/revisions"]:
+            assert client.get(f"{API}/events/{event_id}{path}").status_code == 200, path
+        read = client.get(f"{API}/events/{event_id}")
+        assert read.get_json()["id"] == event["id"]
+        source = client.get(f"{API}/sources/{citation['source']['id'].upper()}")
+        assert source.get_json() == citation["source"]
+        response = client.delete(
+            f"{API}/events/{event_id}/citations/{citation['id'].upper()}",
+            headers={**tokens.editor, "If-Match": read.headers["ETag"]},
+        )
+        assert response.status_code == 204
+        assert client.get(f"{API}/events/{event['id']}").get_json()["citations"] == []
 
     def test_unknown_source_id_in_a_citation_is_a_field_error(self, client, tokens):
         event = create_event(client, tokens.editor)

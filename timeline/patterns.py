@@ -93,6 +93,9 @@ HTTP_URL = (
     "(?:[/?#][^\\x00-\\x20\\x7f]*)?"
 )
 
+# An id: a UUID in hex with dashes, in any case (the server stores lower case).
+UUID = "[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}"
+
 # A page cursor: base64url without padding.
 CURSOR = "[A-Za-z0-9_-]+"
 

@@ -9,9 +9,10 @@ import marshmallow as ma
 import orjson
 from flask import Request, Response, request
 from flask_smorest import Api, Blueprint
-from webargs.flaskparser import FlaskParser
+from webargs.flaskparser import FlaskParser, is_json_request
 from webargs.multidictproxy import MultiDictProxy
 
+from .. import json_body
 from ..read_model import Page
 
 API_PREFIX = "/api/v1"
@@ -43,6 +44,14 @@ class StrictParser(FlaskParser):
 
     def load_querystring(self, req: Request, schema: ma.Schema) -> Any:
         return self._makeproxy(req.args, schema, cls=_QueryArgs)
+
+    def _raw_load_json(self, req: Request) -> Any:
+        """The body as JSON, where anything unreadable (too deep, a 5,000-digit
+        integer, not JSON at all) is a 400 rather than an error escaping webargs."""
+        data = req.get_data(cache=True)
+        if not is_json_request(req) or not data:
+            return ma.missing
+        return json_body.load(data)
 
 
 class ApiBlueprint(Blueprint):

@@ -8,7 +8,7 @@ from flask import Response, url_for
 from flask.views import MethodView
 
 from .. import services
-from ..apidoc import document, event_links, links
+from ..apidoc import document, event_links, id_parameter, links
 from ..auth import EDITOR, REVIEWER, current_actor, role_required
 from ..models import Event
 from ..read_model import event_page
@@ -53,12 +53,7 @@ _PRECONDITIONS: dict[str, Any] = {
     ],
     "responses": {"412": "PRECONDITION_FAILED", "428": "PRECONDITION_REQUIRED"},
 }
-_EVENT_ID = {
-    "in": "path",
-    "name": "event_id",
-    "required": True,
-    "schema": {"type": "string", "format": "uuid"},
-}
+_EVENT_ID = id_parameter("event_id")
 requires_if_match = document(**_PRECONDITIONS)
 
 
@@ -192,15 +187,7 @@ class Citations(MethodView):
 
 @blp.route(
     "/events/<event_id>/citations/<citation_id>",
-    parameters=[
-        _EVENT_ID,
-        {
-            "in": "path",
-            "name": "citation_id",
-            "required": True,
-            "schema": {"type": "string", "format": "uuid"},
-        },
-    ],
+    parameters=[_EVENT_ID, id_parameter("citation_id")],
 )
 class CitationById(MethodView):
     @blp.doc(operationId="deleteCitation")

@@ -9,6 +9,7 @@ from flask import Response, current_app, stream_with_context, url_for
 from flask.views import MethodView
 
 from .. import exports, services
+from ..apidoc import id_parameter
 from ..errors import NotFound
 from ..schemas import ExportQuery
 from . import ApiBlueprint
@@ -86,7 +87,7 @@ class TimelineJs(MethodView):
 
 @blp.route(
     "/events/<event_id>/claim-review",
-    parameters=[{"in": "path", "name": "event_id", "required": True, "schema": {"type": "string"}}],
+    parameters=[id_parameter("event_id")],
 )
 class ClaimReview(MethodView):
     @blp.doc(
