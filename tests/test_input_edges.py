@@ -153,3 +153,73 @@ class TestPairs:
 
     def test_spaces_around_codes_are_ignored(self, client):
         assert client.get(f"{API}/timelines/ in - RU ").status_code == 200
+
+
+class TestQueryStrings:
+    """Every operation refuses a query parameter it does not declare, before anything else."""
+
+    @staticmethod
+    def _operations(app, event):
+        citation = event["citations"][0]
+        values = {
+            "event_id": event["id"],
+            "citation_id": citation["id"],
+            "source_id": citation["source"]["id"],
+            "pair": "IN-RU",
+        }
+        for rule in app.url_map.iter_rules():
+            if not rule.rule.startswith(API) or rule.endpoint.startswith("api-docs"):
+                continue
+            path = rule.rule
+            for name in rule.arguments:
+                path = path.replace(f"<{name}>", values[name])
+            for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+                yield method, path
+
+    def test_every_operation_refuses_an_unknown_parameter(self, app, client, tokens):
+        event = create_event(
+            client,
+            tokens.editor,
+            citations=[{"source": source_body(), "quote": "q", "stance": "supports"}],
+        )
+        before = client.get(f"{API}/events/{event['id']}").get_json()
+        operations = list(self._operations(app, event))
+        assert len(operations) == 22  # every operation in openapi.yaml
+        for method, path in operations:
+            response = client.open(
+                f"{path}?colour=red",
+                method=method,
+                json={} if method in {"POST", "PATCH"} else None,
+                headers={**tokens.admin, "If-Match": "*"},
+            )
+            assert response.status_code == 422, (method, path)
+            assert response.get_json()["errors"] == {"colour": ["Unknown field."]}, (method, path)
+        assert client.get(f"{API}/events/{event['id']}").get_json() == before
+        assert len(client.get(f"{API}/sources").get_json()["items"]) == 1
+
+    @pytest.mark.parametrize(
+        "path",
+        [
+            "/events?limit=1&limit=2",
+            "/timelines/IN-RU?order=asc&order=desc",
+            "/sources?url=a&url=b",
+        ],
+    )
+    def test_a_single_valued_parameter_given_twice_is_refused(self, client, path):
+        response = client.get(f"{API}{path}")
+        assert response.status_code == 422
+        name = path.split("?")[1].split("=")[0]
+        assert response.get_json() == {
+            "type": "urn:timeline:problem:invalid-input",
+            "title": "Unprocessable Entity",
+            "status": 422,
+            "detail": f"The request has invalid input in: {name}. See 'errors' for each field.",
+            "errors": {name: ["Give this parameter once."]},
+        }
+
+    def test_declared_parameters_still_work(self, client, tokens):
+        create_event(client, tokens.editor)
+        response = client.get(f"{API}/timelines/IN-RU?from=2019&limit=1&order=desc")
+        assert response.status_code == 200
+        assert len(response.get_json()["items"]) == 1
+        assert client.head(f"{API}/events?limit=1").status_code == 200

@@ -47,7 +47,9 @@ _PRECONDITIONS: dict[str, Any] = {
             "in": "header",
             "name": "If-Match",
             "required": True,
-            "description": "The resource's ETag as you last read it (missing: 428, stale: 412)",
+            "description": (
+                "The resource's ETag as you last read it (missing, empty or *: 428; stale: 412)"
+            ),
             "schema": {"type": "string"},
         }
     ],
