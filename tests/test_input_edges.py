@@ -223,3 +223,39 @@ class TestQueryStrings:
         assert response.status_code == 200
         assert len(response.get_json()["items"]) == 1
         assert client.head(f"{API}/events?limit=1").status_code == 200
+
+
+class TestPatches:
+    """A PATCH must change something: no body, or an empty object, is a 422."""
+
+    @pytest.mark.parametrize(
+        "body",
+        [
+            {},
+            {"json": {}},
+            {"data": b"", "content_type": "application/json"},
+            {"data": b"{ }", "content_type": "application/json"},
+        ],
+        ids=["no-body", "empty-object", "empty-json-body", "spaced-object"],
+    )
+    def test_nothing_to_change_is_422_and_changes_nothing(self, client, tokens, body):
+        event = create_event(
+            client,
+            tokens.editor,
+            citations=[{"source": source_body(), "quote": "q", "stance": "supports"}],
+        )
+        source_id = event["citations"][0]["source"]["id"]
+        for url in [f"{API}/events/{event['id']}", f"{API}/sources/{source_id}"]:
+            read = client.get(url)
+            response = client.patch(
+                url, headers={**tokens.editor, "If-Match": read.headers["ETag"]}, **body
+            )
+            assert response.status_code == 422, url
+            assert response.get_json() == {
+                "type": "urn:timeline:problem:invalid-input",
+                "title": "Unprocessable Entity",
+                "status": 422,
+                "detail": "The request has invalid input in: _schema. See 'errors' for each field.",
+                "errors": {"_schema": ["Nothing to change: give at least one field."]},
+            }
+            assert client.get(url).headers["ETag"] == read.headers["ETag"]

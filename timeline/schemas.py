@@ -117,7 +117,18 @@ class SourceSchema(SourceCreateSchema):
     id = fields.String(required=True, dump_only=True)
 
 
-class SourcePatchSchema(SourceCreateSchema):
+class _Change(Schema):
+    """A PATCH body: any subset of the fields, but at least one (an empty one is a mistake)."""
+
+    OPENAPI_EXTRA = {"minProperties": 1}
+
+    @validates_schema
+    def _something_to_change(self, data: dict[str, Any], **_: Any) -> None:
+        if not data:
+            raise ValidationError("Nothing to change: give at least one field.")
+
+
+class SourcePatchSchema(_Change, SourceCreateSchema):
     """Any of a source's fields; the others keep their values."""
 
     def __init__(self, **kwargs: Any) -> None:
@@ -287,7 +298,7 @@ class CitationCreateSchema(Schema):
             raise ValidationError("Give exactly one of 'source_id' or 'source'.", "source_id")
 
 
-class EventPatchSchema(_RefusesServerFields):
+class EventPatchSchema(_Change, _RefusesServerFields):
     """Any of an event's fields; the others keep their values."""
 
     title = Text(validate=validate.Length(1, MAX_TITLE))
