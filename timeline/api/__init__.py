@@ -14,6 +14,7 @@ from webargs.multidictproxy import MultiDictProxy
 
 from .. import json_body
 from ..errors import invalid_input
+from ..http import public_url
 from ..read_model import Page
 
 API_PREFIX = "/api/v1"
@@ -127,7 +128,7 @@ def page_response(page: Page, **fields: object) -> Response:
     if page.next_cursor is not None:
         args = request.args.to_dict()
         args["cursor"] = page.next_cursor
-        response.headers["Link"] = f'<{request.base_url}?{urlencode(args)}>; rel="next"'
+        response.headers["Link"] = f'<{public_url(request.path)}?{urlencode(args)}>; rel="next"'
     return conditional(response)
 
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from flask import Response, current_app, stream_with_context, url_for
+from flask import Response, current_app, stream_with_context
 from flask.views import MethodView
 
 from .. import exports, services
 from ..apidoc import id_parameter
 from ..errors import NotFound
+from ..http import public_url_for
 from ..schemas import ExportQuery
 from . import ApiBlueprint
 from .timelines import PAIR_PARAMETER, parse_pair
@@ -109,7 +110,7 @@ class ClaimReview(MethodView):
             {"created_at": reviews[-1].created_at.isoformat(), "note": reviews[-1].note}
             if reviews
             else {},
-            url=url_for("events.EventById", event_id=event.id, _external=True),
+            url=public_url_for("events.EventById", event_id=event.id),
             publisher=current_app.config["PUBLISHER_NAME"],
         )
         if review is None:
