@@ -4,9 +4,18 @@ from __future__ import annotations
 
 import pytest
 
-from tests.factories import create_event, event_body, source_body
+from tests.factories import create_event, etag, event_body, source_body
 
 API = "/api/v1"
+_ONE_LINE = (
+    "Text cannot contain line breaks, tabs or other control characters "
+    "(found U+{} at character {})."
+)
+_MULTILINE = (
+    "Text cannot contain control characters other than tabs and line breaks "
+    "(found U+{} at character {})."
+)
+_BLANK = "Text cannot be only whitespace."
 
 
 class TestText:
@@ -33,6 +42,103 @@ class TestText:
         )
         assert response.status_code == 422
         assert list(response.get_json()["errors"]) == ["title"]
+
+    @pytest.mark.parametrize(
+        ("body", "field", "message"),
+        [
+            ({"title": "Alarm\x07"}, "title", _ONE_LINE.format("0007", 6)),
+            ({"title": "\x1b[2Jcleared"}, "title", _ONE_LINE.format("001B", 1)),
+            ({"title": "two\nlines"}, "title", _ONE_LINE.format("000A", 4)),
+            ({"title": " \t "}, "title", _ONE_LINE.format("0009", 2)),
+            ({"title": "   "}, "title", _BLANK),
+            ({"title": "\u3000"}, "title", _BLANK),
+            ({"summary": "fine\n\x07"}, "summary", _MULTILINE.format("0007", 6)),
+            ({"summary": " \n "}, "summary", _BLANK),
+            ({"actors": ["  "]}, "actors.0", _BLANK),
+            ({"tags": ["a\x7f"]}, "tags.0", _ONE_LINE.format("007F", 2)),
+            (
+                {"location": {"name": "\x00x"}},
+                "location.name",
+                "Text cannot contain NUL (U+0000) characters.",
+            ),
+            ({"location": {"name": "x\x9b"}}, "location.name", _ONE_LINE.format("009B", 2)),
+            (
+                {
+                    "citations": [
+                        {"source": source_body(title=" "), "quote": "q", "stance": "supports"}
+                    ]
+                },
+                "citations.0.source.title",
+                _BLANK,
+            ),
+            (
+                {
+                    "citations": [
+                        {
+                            "source": source_body(publisher="A\rB"),
+                            "quote": "q",
+                            "stance": "supports",
+                        }
+                    ]
+                },
+                "citations.0.source.publisher",
+                _ONE_LINE.format("000D", 2),
+            ),
+            (
+                {"citations": [{"source": source_body(), "quote": "\n", "stance": "supports"}]},
+                "citations.0.quote",
+                _BLANK,
+            ),
+        ],
+    )
+    def test_control_characters_and_blank_text_are_field_errors(
+        self, client, tokens, body, field, message
+    ):
+        response = client.post(f"{API}/events", json=event_body(**body), headers=tokens.editor)
+        assert response.status_code == 422
+        assert response.get_json()["errors"] == {field: [message]}
+        assert client.get(f"{API}/events").get_json()["items"] == []
+        assert client.get(f"{API}/sources").get_json()["items"] == []
+
+    def test_multiline_text_keeps_its_line_breaks_and_tabs(self, client, tokens):
+        summary = "First line.\r\n\tSecond line.\n"
+        event = create_event(
+            client,
+            tokens.editor,
+            summary=summary,
+            citations=[{"source": source_body(), "quote": "One.\nTwo.", "stance": "supports"}],
+        )
+        assert (event["summary"], event["citations"][0]["quote"]) == (summary, "One.\nTwo.")
+
+    @pytest.mark.parametrize(
+        ("note", "message"),
+        [("  \n ", _BLANK), ("ok\x1b", _MULTILINE.format("001B", 3))],
+    )
+    def test_a_blank_or_controlled_review_note_is_refused(self, client, tokens, note, message):
+        event = create_event(client, tokens.editor)
+        response = client.post(
+            f"{API}/events/{event['id']}/reviews",
+            json={"status": "in_review", "note": note},
+            headers={**tokens.reviewer, "If-Match": etag(client, event["id"])},
+        )
+        assert response.status_code == 422
+        assert response.get_json()["errors"] == {"note": [message]}
+        assert client.get(f"{API}/events/{event['id']}/reviews").get_json()["items"] == []
+
+    def test_a_source_edit_is_held_to_the_same_rule(self, client, tokens):
+        created = client.post(f"{API}/sources", json=source_body(), headers=tokens.editor)
+        url = f"{API}/sources/{created.get_json()['id']}"
+        response = client.patch(
+            url,
+            json={"title": "Bell\x07", "author": " "},
+            headers={**tokens.editor, "If-Match": created.headers["ETag"]},
+        )
+        assert response.status_code == 422
+        assert response.get_json()["errors"] == {
+            "title": [_ONE_LINE.format("0007", 5)],
+            "author": [_BLANK],
+        }
+        assert client.get(url).get_json() == created.get_json()
 
     def test_a_tag_that_lower_cases_longer_is_kept(self, client, tokens):
         tag = "\u0130" * 50  # lower-cases to 100 characters

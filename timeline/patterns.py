@@ -99,8 +99,21 @@ UUID = "[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{
 # A page cursor: base64url without padding.
 CURSOR = "[A-Za-z0-9_-]+"
 
-# Text: any Unicode text but NUL, which PostgreSQL cannot store.
-TEXT = "[^\\x00]*"
+# Whitespace (str.isspace) that is not a control character, and the control
+# characters (Unicode category Cc) that multi-line text may hold.
+_BLANK = " \\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000"
+_LINE_CONTROLS = "\\t\\n\\r"
+_CONTROLS = "\\x00-\\x1f\\x7f-\\x9f"
+_CONTROLS_BUT_LINES = "\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f"
+
+
+def text(*, multiline: bool) -> str:
+    """Text as timeline.domain.text allows it: empty, or not only whitespace, with no
+    control characters (but tabs and line breaks in multi-line text)."""
+    refused, blank = (
+        (_CONTROLS_BUT_LINES, _BLANK + _LINE_CONTROLS) if multiline else (_CONTROLS, _BLANK)
+    )
+    return f"(?:[{blank}]*[^{refused}{blank}][^{refused}]*)?"
 
 
 def matches(body: str, text: str) -> bool:

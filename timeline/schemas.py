@@ -137,7 +137,7 @@ class SourcePatchSchema(_Change, SourceCreateSchema):
 
 class CitationSchema(Schema):
     id = fields.String(required=True, dump_only=True)
-    quote = Text(required=True, validate=validate.Length(1, MAX_TEXT))
+    quote = Text(multiline=True, required=True, validate=validate.Length(1, MAX_TEXT))
     stance = StatusEnum(Stance, required=True)
     source = fields.Nested(SourceSchema, required=True)
 
@@ -289,7 +289,7 @@ class CitationCreateSchema(Schema):
 
     source_id = Text(validate=validate.Length(1, 36))
     source = fields.Nested(SourceCreateSchema)
-    quote = Text(required=True, validate=validate.Length(1, MAX_TEXT))
+    quote = Text(multiline=True, required=True, validate=validate.Length(1, MAX_TEXT))
     stance = StatusEnum(Stance, required=True)
 
     @validates_schema
@@ -302,7 +302,7 @@ class EventPatchSchema(_Change, _RefusesServerFields):
     """Any of an event's fields; the others keep their values."""
 
     title = Text(validate=validate.Length(1, MAX_TITLE))
-    summary = Text(validate=validate.Length(max=MAX_TEXT))
+    summary = Text(multiline=True, validate=validate.Length(max=MAX_TEXT))
     date = PartialDateString()
     end_date = PartialDateString(allow_none=True)
     approximate = StrictBoolean()
@@ -355,6 +355,7 @@ class ReviewCreateSchema(Schema):
 
     status = StatusEnum(ClaimStatus, required=True)
     note = Text(
+        multiline=True,
         required=True,
         validate=validate.Length(
             1, MAX_TEXT, error="A review needs a note of 1 to {max} characters."
