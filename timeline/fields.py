@@ -91,16 +91,14 @@ class HttpUrl(Text):
 
 
 class Cursor(fields.String):
-    """An opaque page cursor: base64url text, as the API gives out in next_cursor.
+    """A page cursor, as the API gives out in next_cursor: ``parts`` numbers joined by '.'.
 
-    The pattern is documented; a cursor that breaks it is one the API did not give
-    out, which ``cursors.decode_cursor`` answers with a 400 like any other.
+    The pattern is documented and exact; a cursor that breaks it is one the API did
+    not give out, which ``cursors.decode_cursor`` answers with a 400.
     """
 
-    PATTERN = patterns.CURSOR
-
-    def __init__(self, **kwargs: Any) -> None:
-        metadata = {"pattern": patterns.anchored(self.PATTERN)}
+    def __init__(self, parts: int, **kwargs: Any) -> None:
+        metadata = {"pattern": patterns.anchored(patterns.cursor(parts))}
         metadata.update(kwargs.pop("metadata", {}))
         super().__init__(metadata=metadata, **kwargs)
 

@@ -96,8 +96,29 @@ HTTP_URL = (
 # An id: a UUID in hex with dashes, in any case (the server stores lower case).
 UUID = "[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}"
 
-# A page cursor: base64url without padding.
-CURSOR = "[A-Za-z0-9_-]+"
+
+def at_most(limit: int) -> str:
+    """A whole number in decimal from 0 to ``limit`` (leading zeros allowed)."""
+    digits = str(limit)
+    alternatives = [f"[0-9]{{1,{len(digits) - 1}}}"] if len(digits) > 1 else []
+    for i, digit in enumerate(digits):
+        if digit != "0":
+            rest = len(digits) - i - 1
+            alternatives.append(
+                f"{digits[:i]}[0-{int(digit) - 1}]" + f"[0-9]{{{rest}}}" * bool(rest)
+            )
+    alternatives.append(digits)
+    return "(?:" + "|".join(alternatives) + ")"
+
+
+# The largest value of the INTEGER columns that page keys come from.
+MAX_INTEGER = 2**31 - 1
+
+
+def cursor(parts: int) -> str:
+    """A page cursor: ``parts`` whole numbers that fit an INTEGER column, joined by '.'."""
+    return "\\.".join([at_most(MAX_INTEGER)] * parts)
+
 
 # Whitespace (str.isspace) that is not a control character, and the control
 # characters (Unicode category Cc) that multi-line text may hold.

@@ -15,6 +15,7 @@ from marshmallow import (
     validates_schema,
 )
 
+from .cursors import SEQ_KEY, TIMELINE_KEY
 from .domain.claims import ClaimStatus, Stance
 from .domain.countries import Country, InvalidPair, distinct_countries
 from .domain.dates import EventDate as DomainEventDate
@@ -423,13 +424,11 @@ class PageQuery(Schema):
         validate=validate.Range(1, MAX_PAGE),
         metadata={"description": f"Page size, 1 to {MAX_PAGE}"},
     )
-    cursor = Cursor(
-        validate=validate.Length(1, 200),
-        metadata={"description": "The next_cursor of the previous page"},
-    )
+    cursor = Cursor(SEQ_KEY, metadata={"description": "The next_cursor of the previous page"})
 
 
 class TimelineQuery(PageQuery):
+    cursor = Cursor(TIMELINE_KEY, metadata={"description": "The next_cursor of the previous page"})
     from_ = PartialDateString(
         data_key="from", metadata={"description": "Keep events that end on or after this date"}
     )
