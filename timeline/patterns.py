@@ -90,7 +90,7 @@ HTTP_URL = (
     "[Hh][Tt][Tt][Pp][Ss]?://"
     f"(?:(?:{_LABEL}\\.)+[A-Za-z]{{2,63}}|{_OCTET}(?:\\.{_OCTET}){{3}})"
     f"(?::{_PORT})?"
-    "(?:[/?#][^\\x00-\\x20\\x7f]*)?"
+    "(?:[/?#][^\\x00-\\x20\\x7f-\\x9f]*)?"
 )
 
 # An id: a UUID in hex with dashes, in any case (the server stores lower case).
