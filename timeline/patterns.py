@@ -93,6 +93,12 @@ HTTP_URL = (
     "(?:[/?#][^\\x00-\\x20\\x7f-\\x9f]*)?"
 )
 
+# An If-Match value that names at least one ETag, as werkzeug reads it: entity
+# tags (quoted, optionally weak, or unquoted as clients often send them) joined by
+# commas. Not '*' (any version) nor empty: the server answers those with 428.
+_ETAG = '[ \\t]*(?:[Ww]/)?(?:"[^"]*"|[^" \\t,*][^" \\t,]*|\\*[^" \\t,]+)[ \\t]*'
+IF_MATCH = f"{_ETAG}(?:,{_ETAG})*"
+
 # An id: a UUID in hex with dashes, in any case (the server stores lower case).
 UUID = "[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}"
 

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Response, url_for
 from flask.views import MethodView
 
-from .. import services
+from .. import patterns, services
 from ..apidoc import document, event_links, id_parameter, links
 from ..auth import EDITOR, REVIEWER, current_actor, role_required
 from ..models import Event
@@ -50,7 +50,7 @@ _PRECONDITIONS: dict[str, Any] = {
             "description": (
                 "The resource's ETag as you last read it (missing, empty or *: 428; stale: 412)"
             ),
-            "schema": {"type": "string"},
+            "schema": {"type": "string", "pattern": patterns.anchored(patterns.IF_MATCH)},
         }
     ],
     "responses": {"412": "PRECONDITION_FAILED", "428": "PRECONDITION_REQUIRED"},
