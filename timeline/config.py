@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from importlib.metadata import version
 from typing import Any
+from urllib.parse import urlsplit
 
 
 def _flag(name: str, default: bool = False) -> bool:
@@ -14,17 +15,28 @@ def _flag(name: str, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-def _positive_int(name: str, default: int) -> int:
-    value = os.environ.get(name)
-    if value is None:
+def public_base_url(value: str | None) -> str | None:
+    """PUBLIC_BASE_URL without its final '/', checked: an http(s) URL with a host and
+    no query or fragment (a path is allowed, for an API served under one)."""
+    if not value or not value.strip():
+        return None
+    url = value.strip().rstrip("/")
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not parts.hostname or parts.query or parts.fragment:
+        raise ValueError(
+            f"PUBLIC_BASE_URL must be an http or https URL such as https://timeline.example.org, "
+            f"with no query or fragment (got {value!r})."
+        )
+    return url
+
+
+def _whole_number(name: str, default: int = 0, minimum: int = 0) -> int:
+    value = os.environ.get(name, "").strip()
+    if not value:
         return default
-    try:
-        number = int(value)
-    except ValueError:
-        raise ValueError(f"{name} must be a whole number, not {value!r}") from None
-    if number < 1:
-        raise ValueError(f"{name} must be at least 1, not {number}")
-    return number
+    if not value.isdigit() or int(value) < minimum:
+        raise ValueError(f"{name} must be a whole number of at least {minimum} (got {value!r}).")
+    return int(value)
 
 
 def settings(instance_path: str) -> dict[str, Any]:
@@ -32,13 +44,13 @@ def settings(instance_path: str) -> dict[str, Any]:
     default_database = "sqlite:///" + os.path.join(instance_path, "timeline.db")
     return {
         "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL", default_database),
-        # Bounds on waiting for the database, in milliseconds unless noted: well inside
-        # gunicorn's 30 s worker timeout, so that a request ends as a 503 the client
-        # can retry rather than as a killed worker (see timeline/db.py).
-        "DATABASE_CONNECT_TIMEOUT": _positive_int("DATABASE_CONNECT_TIMEOUT", 3),  # seconds
-        "DATABASE_LOCK_TIMEOUT": _positive_int("DATABASE_LOCK_TIMEOUT", 3000),
-        "DATABASE_STATEMENT_TIMEOUT": _positive_int("DATABASE_STATEMENT_TIMEOUT", 10000),
-        "SQLITE_BUSY_TIMEOUT": _positive_int("SQLITE_BUSY_TIMEOUT", 5000),
+        # Bounds on waiting for the database (connecting in seconds, the others in
+        # milliseconds): well inside gunicorn's 30 s worker timeout, so that a request
+        # ends as a 503 the client can retry, not as a killed worker (timeline/db.py).
+        "DATABASE_CONNECT_TIMEOUT": _whole_number("DATABASE_CONNECT_TIMEOUT", 3, minimum=1),
+        "DATABASE_LOCK_TIMEOUT": _whole_number("DATABASE_LOCK_TIMEOUT", 3000, minimum=1),
+        "DATABASE_STATEMENT_TIMEOUT": _whole_number("DATABASE_STATEMENT_TIMEOUT", 10000, minimum=1),
+        "SQLITE_BUSY_TIMEOUT": _whole_number("SQLITE_BUSY_TIMEOUT", 5000, minimum=1),
         # Reads are public unless the operator turns that off.
         "READS_REQUIRE_TOKEN": _flag("READS_REQUIRE_TOKEN"),
         # Four eyes: a reviewer may not review their own event unless this is set.
@@ -60,6 +72,12 @@ def settings(instance_path: str) -> dict[str, Any]:
         "RATELIMIT_HEADERS_ENABLED": True,
         # When Redis does not answer, count in memory rather than fail the request.
         "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        # The scheme, host and path prefix of every absolute URL the API writes (Link
+        # headers, ClaimReview urls). Unset: the request's own, from its Host header.
+        "PUBLIC_BASE_URL": public_base_url(os.environ.get("PUBLIC_BASE_URL")),
+        # How many reverse proxies in front of the app to believe about the client's
+        # scheme, host, port, prefix and address (X-Forwarded-*). 0: none are believed.
+        "TRUSTED_PROXIES": _whole_number("TRUSTED_PROXIES"),
         "MAX_CONTENT_LENGTH": 1024 * 1024,
         "IDEMPOTENCY_KEY_TTL_HOURS": 24,
         "API_TITLE": "Timeline API",
