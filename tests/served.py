@@ -78,10 +78,9 @@ def _wait_until_ready(base_url: str, process: subprocess.Popen[bytes], log: Path
 
 
 @contextlib.contextmanager
-def served_app(
-    database_url: str, log_dir: Path, *, workers: int = 2, threads: int = 1
-) -> Iterator[ServedApp]:
-    """Migrate the database, serve the app on it, and stop the server afterwards.
+def served_app(database_url: str, log_dir: Path, *, workers: int = 2) -> Iterator[ServedApp]:
+    """Migrate the database, serve the app on it as `make run` does (gunicorn.conf.py),
+    and stop the server afterwards.
 
     The server must not have logged a traceback by the time the block ends.
     """
@@ -95,8 +94,8 @@ def served_app(
     flask_command(env, "db", "upgrade")
     port = free_port()
     log = log_dir / "gunicorn.log"
-    command = [sys.executable, "-m", "gunicorn", "--bind", f"{HOST}:{port}"]
-    command += ["--workers", str(workers), "--threads", str(threads), "app:app"]
+    command = [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py"]
+    command += ["--bind", f"{HOST}:{port}", "--workers", str(workers), "app:app"]
     with log.open("wb") as log_file:
         process = subprocess.Popen(
             command, cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT

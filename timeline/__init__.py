@@ -9,7 +9,7 @@ from flask import Flask
 from flask_cors import CORS
 from flask_migrate import Migrate
 
-from . import auth, cli, docs, errors, http
+from . import auth, cli, docs, errors, http, security
 from .api import register_blueprints
 from .config import settings
 from .db import configure_sqlite, db
@@ -37,6 +37,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     docs.init_app(app)
     errors.init_app(app)
     http.init_app(app)
+    security.init_app(app)
     auth.init_app(app)
     cli.init_app(app)
     CORS(

@@ -121,14 +121,19 @@ def _validation_detail(errors: FieldErrors) -> str:
     return f"The request has invalid input in: {fields}. See 'errors' for each field."
 
 
-def problem_response(error: HTTPException) -> Response:
-    status = error.code or 500
-    body: dict[str, Any] = {
+def problem_body(status: int, detail: str | None) -> dict[str, Any]:
+    """The members every problem document has; ``type`` is refined by the caller."""
+    return {
         "type": "about:blank",
         "title": HTTPStatus(status).phrase,
         "status": status,
-        "detail": error.description or HTTPStatus(status).description,
+        "detail": detail or HTTPStatus(status).description,
     }
+
+
+def problem_response(error: HTTPException) -> Response:
+    status = error.code or 500
+    body = problem_body(status, error.description)
     headers: dict[str, str] = {}
     if isinstance(error, ApiProblem):
         body["type"] = error.problem_type
