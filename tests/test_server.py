@@ -107,7 +107,8 @@ def assert_security_headers(answer: Answer, policy: str = API_POLICY) -> None:
 def assert_problem(answer: Answer, status: int, title: str, detail: str) -> None:
     assert answer.status == status, answer
     assert answer.headers["content-type"] == "application/problem+json", answer.headers
-    assert answer.json() == {"type": "about:blank", "title": title, "status": status, "detail": detail}
+    problem = {"type": "about:blank", "title": title, "status": status, "detail": detail}
+    assert answer.json() == problem
     assert_security_headers(answer)
 
 
@@ -206,16 +207,16 @@ class TestRefusedByTheServer:
         before = _event_count(app)
         headers = {**editor, "Content-Type": "application/json", "Transfer-Encoding": "chunked"}
         answer = exchange(app, request_bytes("POST", f"{API}/events", headers, b"zz\r\n{}\r\n"))
-        assert_problem(
-            answer, 400, "Bad Request", "The request body could not be read: Invalid chunk size: b'zz'"
-        )
+        detail = "The request body could not be read: Invalid chunk size: b'zz'"
+        assert_problem(answer, 400, "Bad Request", detail)
         assert _event_count(app) == before
 
     def test_body_shorter_than_its_length_is_400(
         self, app: ServedApp, editor: dict[str, str]
     ) -> None:
         headers = {**editor, "Content-Type": "application/json", "Content-Length": "50"}
-        answer = exchange(app, request_bytes("POST", f"{API}/events", headers, b"{}"), end_body=True)
+        request = request_bytes("POST", f"{API}/events", headers, b"{}")
+        answer = exchange(app, request, end_body=True)
         assert_problem(
             answer,
             400,
