@@ -132,6 +132,15 @@ def test_docs_render_every_operation_from_loopback_only(chromium: Path, server: 
             path = page.locator('.opblock-summary-path[data-path="/api/v1/timelines/{pair}"]')
             assert path.count() >= 1, "the path /api/v1/timelines/{pair} is not rendered"
             assert page.locator(".swagger-ui .info .title").inner_text().startswith("Timeline API")
+
+            # "Try it out" fetches from this origin, as the page's policy allows.
+            health = page.locator("#operations-health-getHealth")
+            health.locator(".opblock-summary").click()
+            health.locator("button.try-out__btn").click()
+            health.locator("button.execute").click()
+            status = health.locator(".live-responses-table tbody td.response-col_status").first
+            status.wait_for(timeout=15_000)
+            assert status.inner_text().strip() == "200"
             SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(SCREENSHOT))
         finally:
