@@ -5,7 +5,9 @@ and the number of workers come from the command line.
 
 # gevent workers (timeline/server.py): a slow client holds a greenlet, not a
 # worker, so a few of them cannot starve the service; each worker takes up to
-# worker_connections clients at once.
+# worker_connections clients at once. A write's body is read into memory first
+# (at most 1 MiB), so that many clients sending bodies at once can hold up to
+# worker_connections MiB per worker.
 worker_class = "timeline.server.ProblemGeventWorker"
 worker_connections = 1000
 
@@ -13,7 +15,8 @@ worker_connections = 1000
 # line and headers may take to arrive; a client still sending them is cut off.
 keepalive = 5
 
-# Workers that do not check in for this long are restarted.
+# Workers that do not check in for this long are restarted, and a client that
+# sends or reads nothing for this long in the middle of a request is cut off.
 timeout = 30
 
 # What gunicorn refuses before the app sees it (answered as problem+json):

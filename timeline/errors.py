@@ -61,6 +61,10 @@ class NotFound(ApiProblem):
     code = 404
 
 
+class RequestTimeout(ApiProblem):
+    code = 408
+
+
 class Conflict(ApiProblem):
     code = 409
 

@@ -10,7 +10,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wsgi import get_content_length
 
 from .auth import require_token_for_reads
-from .errors import BadRequest, UnsupportedMediaType
+from .errors import BadRequest, RequestTimeout, UnsupportedMediaType
 
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 _READ_SIZE = 64 * 1024
@@ -49,6 +49,8 @@ def buffer_body() -> None:
         return  # no length and a server that does not end the stream: werkzeug reads nothing
     try:
         body = _read_at_most(environ["wsgi.input"], limit + 1 if declared is None else declared)
+    except TimeoutError as error:  # the server's socket timeout (gunicorn.conf.py)
+        raise RequestTimeout("The request body stopped arriving before it was complete.") from error
     except Exception as error:  # the server's stream raises its own framing errors
         raise BadRequest(f"The request body could not be read: {error}") from error
     if len(body) > limit:

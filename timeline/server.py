@@ -2,7 +2,9 @@
 
 It is gunicorn's gevent worker: every connection gets a greenlet and socket
 reads yield, so a client that sends its request slowly holds a greenlet, not
-the worker, and the request head must arrive within the keep-alive time.
+the worker. The request head must arrive within the keep-alive time, and a
+client that sends or reads nothing for ``timeout`` seconds mid-request is cut
+off (the body read answers 408).
 psycopg 3 (3.1.14 on) waits cooperatively once gevent has patched ``select``,
 which the worker does before it loads the app.
 
@@ -31,6 +33,7 @@ from gunicorn.http.errors import (
     ParseException,
     UnsupportedTransferCoding,
 )
+from gunicorn.workers.base_async import AsyncWorker
 from gunicorn.workers.ggevent import GeventWorker
 
 from .errors import PROBLEM_JSON, problem_body
@@ -82,6 +85,13 @@ def problem_message(status: int, detail: str) -> bytes:
 
 
 class ProblemGeventWorker(GeventWorker):
+    def handle(self, listener: Any, client: socket.socket, addr: Any) -> None:
+        # gevent's worker leaves the socket without a timeout, so a client that
+        # stalls mid-body, or stops reading the answer, would keep its greenlet
+        # (and buffer) forever; this replaces only that step of its handle().
+        client.settimeout(self.cfg.timeout or None)
+        AsyncWorker.handle(self, listener, client, addr)
+
     def handle_error(self, req: Any, client: socket.socket, addr: Any, exc: BaseException) -> None:
         answer = refusal(exc, self.cfg)
         if answer is None:
