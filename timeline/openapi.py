@@ -55,7 +55,8 @@ def _response_name(status: int) -> str:
 class _EveryResponse(BasePlugin):
     """Documents the responses that the app's shared request handling can give any operation.
 
-    - a request body: 400 (not JSON), 413 (too large), 415 (not application/json), 422;
+    - a request body: 400 (not JSON, or broken framing), 408 (stopped arriving), 413 (too
+      large), 415 (not application/json), 422;
     - a path parameter: 404; a ``cursor`` parameter: 400;
     - a 200 with an ETag (answered by ``conditional``): 304 to If-None-Match;
     - no security of its own (a read): an optional bearer token, and 401 when the operator
@@ -74,7 +75,7 @@ class _EveryResponse(BasePlugin):
                 responses.setdefault(str(status), _response_name(status))
 
             if "requestBody" in operation:
-                for status in (400, 413, 415, 422):
+                for status in (400, 408, 413, 415, 422):
                     add(status)
             if path and "{" in path:
                 add(404)
