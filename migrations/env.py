@@ -88,10 +88,44 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        if connection.dialect.name == "sqlite":
+            # SQLite's DDL is transactional (alembic assumes not): all the
+            # migrations of one command commit together or not at all.
+            conf_args["transactional_ddl"] = True
         context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
+        if connection.dialect.name == "sqlite":
+            run_sqlite_migrations(connection)
+        else:
+            with context.begin_transaction():
+                context.run_migrations()
 
+
+def run_sqlite_migrations(connection):
+    """Run the migrations with foreign keys off, then check them.
+
+    A batch migration rebuilds a table (create a copy, copy the rows, drop the
+    original, rename): with foreign keys on, dropping a table that other rows
+    reference fails. SQLite ignores the pragma inside a transaction, so it is
+    set on the driver's connection (in autocommit mode, see timeline/db.py)
+    before alembic's transaction begins, and the references are checked
+    before that transaction commits: migrations that break one roll back.
+    """
+    driver = connection.connection.driver_connection
+    driver.execute("PRAGMA foreign_keys=OFF")
+    try:
         with context.begin_transaction():
             context.run_migrations()
+            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+            if broken:
+                details = "; ".join(
+                    f"{table} rowid {rowid} -> {parent}" for table, rowid, parent, _ in broken
+                )
+                raise RuntimeError(
+                    f"The migration left {len(broken)} rows whose foreign keys point "
+                    f"nowhere ({details}); nothing was changed."
+                )
+    finally:
+        driver.execute("PRAGMA foreign_keys=ON")
 
 
 if context.is_offline_mode():

@@ -90,6 +90,8 @@ def served_app(database_url: str, log_dir: Path, *, workers: int = 2) -> Iterato
         "FLASK_APP": "app.py",
         "READS_REQUIRE_TOKEN": "0",
         "ALLOW_SELF_REVIEW": "0",
+        # Served tests and the soak drive far more requests than a client's budget.
+        "RATELIMIT_ENABLED": "0",
     }
     flask_command(env, "db", "upgrade")
     port = free_port()

@@ -9,7 +9,7 @@ from flask import Flask
 from flask_cors import CORS
 from flask_migrate import Migrate
 
-from . import auth, cli, docs, errors, http, security
+from . import auth, cli, docs, errors, http, limits, schema_version, security
 from .api import register_blueprints
 from .config import settings
 from .db import configure_sqlite, db
@@ -26,6 +26,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     # Keys in the order the schemas declare them, as in the stored documents.
     app.json.sort_keys = False  # type: ignore[attr-defined]
     if test_config is not None:
+        if test_config.get("TESTING"):
+            app.config["RATELIMIT_ENABLED"] = False  # a test that checks limits turns them on
         app.config.from_mapping(test_config)
 
     db.init_app(app)
@@ -36,14 +38,16 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     register_blueprints(TimelineApi(app))
     docs.init_app(app)
     errors.init_app(app)
+    schema_version.init_app(app)
     http.init_app(app)
     security.init_app(app)
+    limits.init_app(app)
     auth.init_app(app)
     cli.init_app(app)
     CORS(
         app,
         resources={r"/api/*": {"origins": app.config["CORS_ORIGINS"]}},
-        expose_headers=["ETag", "Link", "Location"],
+        expose_headers=["ETag", "Link", "Location", *limits.RATE_LIMIT_HEADERS],
         allow_headers=[
             "Authorization",
             "Content-Type",

@@ -15,12 +15,12 @@ from typing import Any, TypeVar, cast
 import click
 from flask import Flask, current_app, g, request
 from flask.cli import AppGroup
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from .apidoc import document
-from .db import db
+from .db import db, delete_rows
 from .errors import Forbidden, Unauthorized
-from .models import ROLES, ApiToken, utcnow
+from .models import ROLES, ApiToken, IdempotencyRecord, utcnow
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -63,6 +63,20 @@ def authenticate() -> ApiToken:
         )
     g.token = token
     return token
+
+
+def valid_token() -> ApiToken | None:
+    """The request's token when it is valid; None without one or with a bad one
+    (for callers that only ask who is calling, such as rate limits)."""
+    if "token" not in g:
+        try:
+            token = _token_from_header()
+        except Unauthorized:
+            return None
+        if token is None:
+            return None
+        g.token = token
+    return g.token  # type: ignore[no-any-return,unused-ignore]
 
 
 def current_actor() -> str:
@@ -143,14 +157,18 @@ def list_tokens_command() -> None:
 @tokens_cli.command("revoke")
 @click.argument("name")
 def revoke_token_command(name: str) -> None:
-    """Revoke a token by name; requests with it get 401 from now on."""
+    """Revoke a token by name; requests with it get 401 from now on.
+
+    Its stored Idempotency-Key responses go too: no request can replay them.
+    """
     token = db.session.scalar(select(ApiToken).where(ApiToken.name == name))
     if token is None:
         raise click.ClickException(f"No token is named '{name}'.")
     if token.revoked_at is None:
         token.revoked_at = utcnow()
-        db.session.commit()
-    click.echo(f"Revoked '{name}'.")
+    removed = delete_rows(delete(IdempotencyRecord).where(IdempotencyRecord.token_name == name))
+    db.session.commit()
+    click.echo(f"Revoked '{name}'; removed {removed} stored idempotency keys.")
 
 
 def init_app(app: Flask) -> None:

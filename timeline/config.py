@@ -26,6 +26,20 @@ def settings(instance_path: str) -> dict[str, Any]:
         "CORS_ORIGINS": os.environ.get("CORS_ORIGINS", "*"),
         # Named as the author of published ClaimReviews.
         "PUBLISHER_NAME": os.environ.get("PUBLISHER_NAME", "Timeline"),
+        # Rate limits (timeline/limits.py), per token, or per address without one.
+        # Writes: an editor at work or an import script at one a second stays under it.
+        "RATELIMIT_WRITES": os.environ.get("RATELIMIT_WRITES", "60 per minute"),
+        # Searches by words, exports and summaries: two a second is far above a reader
+        # and slows a scraper. Other reads are cheap, cached (ETags) and not limited.
+        "RATELIMIT_EXPENSIVE_READS": os.environ.get("RATELIMIT_EXPENSIVE_READS", "120 per minute"),
+        "RATELIMIT_ENABLED": _flag("RATELIMIT_ENABLED", True),
+        # memory:// counts per process; redis://host:6379/0 shares counts between workers.
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_KEY_PREFIX": os.environ.get("RATELIMIT_KEY_PREFIX", "timeline"),
+        "RATELIMIT_STRATEGY": "moving-window",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        # When Redis does not answer, count in memory rather than fail the request.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
         "MAX_CONTENT_LENGTH": 1024 * 1024,
         "IDEMPOTENCY_KEY_TTL_HOURS": 24,
         "API_TITLE": "Timeline API",

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from flask import has_request_context, request
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy import Delete, event
+from sqlalchemy.engine import CursorResult, Engine
 
 from .models import Base
 
 db = SQLAlchemy(model_class=Base)
 
 _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def delete_rows(statement: Delete) -> int:
+    """Run a DELETE in the session's transaction; the number of rows it removed."""
+    return cast(CursorResult[Any], db.session.execute(statement)).rowcount
 
 
 def _is_write_request() -> bool:

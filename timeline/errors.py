@@ -89,6 +89,14 @@ class PreconditionRequired(ApiProblem):
     code = 428
 
 
+class TooManyRequests(ApiProblem):
+    code = 429
+
+
+class ServiceUnavailable(ApiProblem):
+    code = 503
+
+
 def invalid_field(field: str, message: str) -> UnprocessableEntity:
     """A 422 for one bad input field, shaped like schema validation errors."""
     return UnprocessableEntity(

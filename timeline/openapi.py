@@ -17,6 +17,7 @@ from werkzeug.exceptions import HTTPException
 
 from . import patterns
 from .errors import PROBLEM_JSON, problem_response
+from .limits import RATE_LIMIT_HEADERS
 from .schemas import ProblemSchema
 
 
@@ -60,7 +61,8 @@ class _EveryResponse(BasePlugin):
     - a path parameter: 404; a ``cursor`` parameter: 400;
     - a 200 with an ETag (answered by ``conditional``): 304 to If-None-Match;
     - no security of its own (a read): an optional bearer token, and 401 when the operator
-      makes reads need one (READS_REQUIRE_TOKEN). ``security: []`` marks an open operation.
+      makes reads need one (READS_REQUIRE_TOKEN). ``security: []`` marks an open operation;
+    - any operation: 503 while the database schema is behind the code (timeline/schema_version.py).
     """
 
     def operation_helper(
@@ -87,6 +89,7 @@ class _EveryResponse(BasePlugin):
             if "security" not in operation:
                 operation["security"] = [{}, {"bearerAuth": []}]
                 add(401)
+            add(503)
 
 
 class TimelineApi(Api):
@@ -148,6 +151,12 @@ class TimelineApi(Api):
             response: dict[str, Any] = {"description": status.phrase}
             if status >= 400:
                 response["schema"] = self.ERROR_SCHEMA
+            if status == http.HTTPStatus.TOO_MANY_REQUESTS:
+                response["description"] = (
+                    "Too Many Requests: the client (its token, or its address without one) "
+                    "has used up its budget of writes or of expensive reads"
+                )
+                response["headers"] = RATE_LIMIT_HEADERS
             prepare_response(response, self.spec, PROBLEM_JSON)
             self.spec.components.response(status.name, response, lazy=True)
         default = {"description": "Default error response", "schema": self.ERROR_SCHEMA}

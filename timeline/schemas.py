@@ -210,9 +210,34 @@ class PairListSchema(Schema):
     items = fields.List(fields.Nested(PairSummarySchema), required=True)
 
 
+class SchemaRevisionSchema(Schema):
+    status = fields.String(
+        required=True,
+        validate=validate.OneOf(["current", "outdated", "unknown"]),
+        metadata={
+            "description": (
+                "current: at the code's migration head; outdated: the operator must run "
+                "'flask db upgrade' (every other API request gets 503 until then); "
+                "unknown: the database does not answer"
+            )
+        },
+    )
+    revision = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "The database's migration revision; null when unknown or never migrated"
+        },
+    )
+    expected = fields.String(
+        required=True, metadata={"description": "The revision this version of the code needs"}
+    )
+
+
 class HealthSchema(Schema):
     status = fields.String(required=True, validate=validate.OneOf(["ok", "unavailable"]))
     database = fields.String(required=True, validate=validate.OneOf(["ok", "unavailable"]))
+    schema = fields.Nested(SchemaRevisionSchema, required=True)
     version = fields.String(required=True)
 
 

@@ -23,7 +23,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from .apidoc import document
 from .auth import authenticate, current_actor
 from .changes import acting_as
-from .db import db
+from .db import db, delete_rows
 from .errors import (
     BadRequest,
     Conflict,
@@ -31,6 +31,7 @@ from .errors import (
     PreconditionRequired,
     UnprocessableEntity,
 )
+from .limits import WRITES, rate_limited
 from .models import Event, IdempotencyRecord, Source, utcnow
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -104,8 +105,9 @@ def write_operation(*, idempotent: bool = False) -> Callable[[F], F]:
                     attempt += 1
 
         # Any write can meet data stored meanwhile (an IntegrityError): a 409.
+        limited = rate_limited(WRITES)(cast(F, wrapper))
         if not idempotent:
-            return document(responses={"409": "CONFLICT"})(cast(F, wrapper))
+            return document(responses={"409": "CONFLICT"})(limited)
         return document(
             responses={"409": "CONFLICT", "422": "UNPROCESSABLE_ENTITY"},
             parameters=[
@@ -122,7 +124,7 @@ def write_operation(*, idempotent: bool = False) -> Callable[[F], F]:
                     "schema": {"type": "string", "minLength": 1, "maxLength": 200},
                 }
             ],
-        )(cast(F, wrapper))
+        )(limited)
 
     return decorator
 
@@ -180,12 +182,7 @@ def _replay_or_reserve(key: str) -> Response | None:
         )
     owner = authenticate().name
     fingerprint = _request_fingerprint()
-    ttl = dt.timedelta(hours=current_app.config["IDEMPOTENCY_KEY_TTL_HOURS"])
-    db.session.execute(
-        delete(IdempotencyRecord).where(
-            IdempotencyRecord.token_name == owner, IdempotencyRecord.created_at < utcnow() - ttl
-        )
-    )
+    purge_expired_keys(owner)
     record = db.session.get(IdempotencyRecord, (owner, key))
     if record is None:
         db.session.add(
@@ -220,6 +217,16 @@ def _replay_or_reserve(key: str) -> Response | None:
     if record.location:
         headers["Location"] = record.location
     return Response(record.body, status=record.status, headers=headers, mimetype="application/json")
+
+
+def purge_expired_keys(token_name: str | None = None) -> int:
+    """Delete the Idempotency-Key records older than the TTL, of one token or of all;
+    the number deleted. The caller commits."""
+    ttl = dt.timedelta(hours=current_app.config["IDEMPOTENCY_KEY_TTL_HOURS"])
+    expired = delete(IdempotencyRecord).where(IdempotencyRecord.created_at < utcnow() - ttl)
+    if token_name is not None:
+        expired = expired.where(IdempotencyRecord.token_name == token_name)
+    return delete_rows(expired)
 
 
 def _store_response(key: str, response: Response) -> None:

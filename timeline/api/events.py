@@ -10,6 +10,7 @@ from flask.views import MethodView
 from .. import services
 from ..apidoc import document, event_links, links
 from ..auth import EDITOR, REVIEWER, current_actor, role_required
+from ..limits import EXPENSIVE_READS, rate_limited, searching
 from ..models import Event
 from ..read_model import event_page
 from ..schemas import (
@@ -81,6 +82,7 @@ def _editable_event(event_id: str) -> Event:
 @blp.route("/events")
 class Events(MethodView):
     @blp.doc(operationId="listEvents")
+    @rate_limited(EXPENSIVE_READS, when=searching)
     @blp.arguments(EventQuery(), location="query", as_kwargs=True)
     @blp.response(
         200,

@@ -10,6 +10,7 @@ from flask.views import MethodView
 
 from .. import exports, services
 from ..errors import NotFound
+from ..limits import EXPENSIVE_READS, rate_limited
 from ..schemas import ExportQuery
 from . import ApiBlueprint
 from .timelines import PAIR_PARAMETER, parse_pair
@@ -46,6 +47,7 @@ def _ok(content_type: str, schema: dict[str, Any], description: str) -> dict[str
 
 @blp.route("/timelines/<pair>/csv", parameters=[PAIR_PARAMETER])
 class TimelineCsv(MethodView):
+    @rate_limited(EXPENSIVE_READS)
     @blp.doc(
         operationId="exportPairTimelineCsv",
         responses=_ok("text/csv", {"type": "string"}, "The timeline as CSV, a row per event"),
@@ -68,6 +70,7 @@ class TimelineCsv(MethodView):
 
 @blp.route("/timelines/<pair>/timelinejs", parameters=[PAIR_PARAMETER])
 class TimelineJs(MethodView):
+    @rate_limited(EXPENSIVE_READS)
     @blp.doc(
         operationId="exportPairTimelineJs",
         responses=_ok("application/json", _TIMELINEJS_SCHEMA, "The timeline as TimelineJS"),
@@ -89,6 +92,7 @@ class TimelineJs(MethodView):
     parameters=[{"in": "path", "name": "event_id", "required": True, "schema": {"type": "string"}}],
 )
 class ClaimReview(MethodView):
+    @rate_limited(EXPENSIVE_READS)
     @blp.doc(
         operationId="getClaimReview",
         responses=_ok("application/ld+json", _CLAIM_REVIEW_SCHEMA, "The ClaimReview JSON-LD"),

@@ -9,6 +9,7 @@ from flask.views import MethodView
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from .. import schema_version
 from ..db import db
 from ..schemas import HealthSchema
 from . import ApiBlueprint
@@ -20,7 +21,11 @@ blp = ApiBlueprint("health", __name__, description="Whether the service can answ
 class Health(MethodView):
     @blp.doc(operationId="getHealth", security=[])
     @blp.response(200, HealthSchema)
-    @blp.alt_response(503, schema=HealthSchema, description="The database does not answer")
+    @blp.alt_response(
+        503,
+        schema=HealthSchema,
+        description="The database does not answer, or its schema needs 'flask db upgrade'",
+    )
     def get(self) -> Any:
         """Check the service and its database"""
         try:
@@ -30,9 +35,12 @@ class Health(MethodView):
             current_app.logger.exception("Health check: the database does not answer")
             db.session.rollback()
             database = "unavailable"
+        schema = schema_version.report(database_answers=database == "ok")
+        healthy = database == "ok" and schema["status"] == schema_version.CURRENT
         body = {
-            "status": database,
+            "status": "ok" if healthy else "unavailable",
             "database": database,
+            "schema": schema,
             "version": current_app.config["API_VERSION"],
         }
-        return body, 200 if database == "ok" else 503
+        return body, 200 if healthy else 503

@@ -9,6 +9,7 @@ from flask.views import MethodView
 
 from ..domain.countries import CountryPair, InvalidPair, UnknownCountry
 from ..errors import NotFound
+from ..limits import EXPENSIVE_READS, rate_limited, searching
 from ..read_model import pair_counts, pair_json, timeline_page, timeline_summary
 from ..schemas import PairListSchema, TimelinePageSchema, TimelineQuery, TimelineSummarySchema
 from . import CACHE_HEADERS, ApiBlueprint, conditional, json_response, page_response
@@ -43,6 +44,7 @@ def parse_pair(text: str) -> CountryPair:
 @blp.route("/timelines/<pair>", parameters=[PAIR_PARAMETER])
 class Timeline(MethodView):
     @blp.doc(operationId="listPairTimeline")
+    @rate_limited(EXPENSIVE_READS, when=searching)
     @blp.arguments(TimelineQuery(), location="query", as_kwargs=True)
     @blp.response(
         200,
@@ -67,6 +69,7 @@ class Timeline(MethodView):
 @blp.route("/timelines/<pair>/summary", parameters=[PAIR_PARAMETER])
 class TimelineSummary(MethodView):
     @blp.doc(operationId="getPairTimelineSummary")
+    @rate_limited(EXPENSIVE_READS)
     @blp.response(200, TimelineSummarySchema, headers=CACHE_HEADERS)
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, pair: str) -> Any:
