@@ -86,8 +86,11 @@ def exchange(app: ServedApp, request: bytes, *, end_body: bool = False) -> Answe
         return _read_answer(sock)
 
 
-def request_bytes(method: str, path: str, headers: dict[str, str], body: bytes = b"") -> bytes:
-    lines = [f"{method} {path} HTTP/1.1", "Host: localhost", "Connection: close"]
+def request_bytes(
+    method: str, path: str, headers: dict[str, str], body: bytes = b"", *, close: bool = True
+) -> bytes:
+    lines = [f"{method} {path} HTTP/1.1", "Host: localhost"]
+    lines += ["Connection: close"] if close else []
     lines += [f"{name}: {value}" for name, value in headers.items()]
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
 
@@ -223,6 +226,27 @@ class TestRefusedByTheServer:
             "Bad Request",
             "The request body ended after 2 of its 50 bytes (Content-Length).",
         )
+
+    @pytest.mark.parametrize(
+        ("method", "path", "status"), [("GET", f"{API}/health", 200), ("POST", "/nowhere", 404)]
+    )
+    def test_broken_body_the_app_did_not_read_gets_one_answer(
+        self, app: ServedApp, method: str, path: str, status: int
+    ) -> None:
+        headers = {"Transfer-Encoding": "chunked"}
+        request = request_bytes(method, path, headers, b"zz\r\nabc\r\n0\r\n\r\n", close=False)
+        with socket.create_connection((HOST, app.port), timeout=10) as sock:
+            sock.sendall(request)
+            received = b""
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                chunk = sock.recv(65536)
+                if not chunk:
+                    break
+                received += chunk
+        # One answer, then the server closes the connection: no second, unasked-for one.
+        assert received.startswith(f"HTTP/1.1 {status} ".encode()), received
+        assert received.count(b"HTTP/1.1 ") == 1, received
 
 
 class TestBodyLimit:

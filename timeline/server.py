@@ -23,9 +23,12 @@ from typing import Any
 
 import orjson
 from gunicorn.http.errors import (
+    ChunkMissingTerminator,
     ConfigurationProblem,
     ExpectationFailed,
     ForbiddenProxyRequest,
+    InvalidChunkExtension,
+    InvalidChunkSize,
     InvalidResponseHeader,
     InvalidResponseHeaderName,
     LimitRequestHeaders,
@@ -42,6 +45,9 @@ from .security import SECURITY_HEADERS
 # gunicorn's messages quote what the client sent; a detail needs only the start.
 _QUOTED = 200
 _UNEXPECTED = "The server failed to answer this request; it has been logged."
+# The app reads every body it uses (timeline/http.py), so gunicorn meets a broken
+# chunk only while skipping a body the app left unread: after the answer was sent.
+_BROKEN_UNREAD_BODY = (InvalidChunkSize, ChunkMissingTerminator, InvalidChunkExtension)
 
 
 def refusal(error: BaseException, cfg: Any) -> tuple[int, str] | None:
@@ -93,6 +99,10 @@ class ProblemGeventWorker(GeventWorker):
         AsyncWorker.handle(self, listener, client, addr)
 
     def handle_error(self, req: Any, client: socket.socket, addr: Any, exc: BaseException) -> None:
+        if isinstance(exc, _BROKEN_UNREAD_BODY):
+            # A second answer would be one the client never asked for: just close.
+            self.log.warning("Closing after a malformed unread body from %s: %s", addr, exc)
+            return
         answer = refusal(exc, self.cfg)
         if answer is None:
             self.log.exception("Error handling request", exc_info=exc)
