@@ -13,6 +13,7 @@ worker_connections = 1000
 
 # Seconds a client may stay idle between requests, and the most a request's
 # line and headers may take to arrive; a client still sending them is cut off.
+# Not 0: the gevent worker then reads a request head with no deadline.
 keepalive = 5
 
 # Workers that do not check in for this long are restarted, and a client that
