@@ -206,6 +206,37 @@ class TestRefusedByTheServer:
         answer = exchange(app, request_bytes("POST", f"{API}/events", headers, b"{}"))
         assert_problem(answer, 400, "Bad Request", detail)
 
+    @pytest.mark.parametrize(
+        ("request_line", "headers", "detail"),
+        [
+            ("G@T /api/v1/health HTTP/1.1", {}, "Invalid HTTP method: 'G@T'"),
+            ("GET /api/v1/health HTTP/9.9", {}, "Invalid HTTP Version: (9, 9)"),
+            (
+                "GET /api/v1/health HTTP/1.1",
+                {"Bad Header": "x"},
+                "Invalid HTTP header name: 'Bad Header'",
+            ),
+        ],
+        ids=["method", "version", "header name"],
+    )
+    def test_malformed_request_is_400(
+        self, app: ServedApp, request_line: str, headers: dict[str, str], detail: str
+    ) -> None:
+        lines = [request_line, "Host: localhost", *(f"{k}: {v}" for k, v in headers.items())]
+        answer = exchange(app, ("\r\n".join(lines) + "\r\n\r\n").encode())
+        assert_problem(answer, 400, "Bad Request", f"The request is malformed: {detail}")
+
+    def test_unknown_expectation_is_417(self, app: ServedApp) -> None:
+        headers = {"Expect": "200-ok", "Content-Length": "2"}
+        answer = exchange(app, request_bytes("POST", f"{API}/events", headers, b"{}"))
+        assert_problem(
+            answer,
+            417,
+            "Expectation Failed",
+            "Unable to comply with expectation: '200-ok'; "
+            "only 'Expect: 100-continue' is supported.",
+        )
+
     def test_bad_chunk_is_400(self, app: ServedApp, editor: dict[str, str]) -> None:
         before = _event_count(app)
         headers = {**editor, "Content-Type": "application/json", "Transfer-Encoding": "chunked"}
