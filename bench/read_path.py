@@ -142,7 +142,7 @@ def main() -> None:
             .offset(2 * PAGE)
             .limit(1)
         ).one()
-        deep_cursor = encode_cursor("asc", *row)
+        deep_cursor = encode_cursor(*row)
         engine = db.engine
     deep_url = f"/api/v1/timelines/IN-RU?limit={PAGE}&cursor={deep_cursor}"
     assert len(client.get(deep_url).get_json()["items"]) == PAGE

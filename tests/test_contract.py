@@ -19,8 +19,8 @@ is answered 428 (RFC 6585), not 400.
 
 JSON Schema cannot state every input rule, so ``keep_positive_cases_valid``
 keeps the cases schemathesis means as valid within the rules it cannot read:
-references to things that exist, rules across fields, opaque cursors and
-one-time idempotency keys. Invalid cases are left as they are.
+references to things that exist, rules across fields and one-time
+idempotency keys. Invalid cases are left as they are.
 
 The schema is loaded at import, and each test points it at its own app
 (``CurrentApp``): schemathesis's fixture-based loading
@@ -46,7 +46,6 @@ from hypothesis import HealthCheck, settings
 from sqlalchemy import text
 
 from timeline.auth import hash_token
-from timeline.cursors import encode_cursor
 from timeline.db import db
 from timeline.domain.countries import CountryPair, InvalidPair, UnknownCountry, country
 from timeline.domain.dates import EventDate, PartialDate
@@ -145,7 +144,7 @@ def _valid_citation_body(body: dict[str, Any]) -> None:
         body["source_id"] = KNOWN_SOURCE_ID
 
 
-def _valid_query(operation_id: str, query: dict[str, Any]) -> None:
+def _valid_query(query: dict[str, Any]) -> None:
     start, end = query.get("from"), query.get("to")
     if start and end and PartialDate.parse(end).last_day() < PartialDate.parse(start).first_day():
         query["from"], query["to"] = end, start
@@ -154,11 +153,6 @@ def _valid_query(operation_id: str, query: dict[str, Any]) -> None:
             CountryPair.parse(query["pair"])
         except (InvalidPair, UnknownCountry):
             query["pair"] = "IN-RU"  # a valid pattern can still name one country twice
-    if "cursor" in query:
-        if operation_id in {"listEvents", "listPairTimeline"}:
-            query["cursor"] = encode_cursor(query.get("order", "asc"), 0, 0, 0)
-        else:
-            query["cursor"] = encode_cursor(0)
 
 
 def keep_positive_cases_valid(context: Any, case: Any) -> Any:
@@ -175,7 +169,7 @@ def keep_positive_cases_valid(context: Any, case: Any) -> Any:
     if body is not None and operation_id == "createCitation":
         _valid_citation_body(body)
     if isinstance(case.query, dict):
-        _valid_query(operation_id, case.query)
+        _valid_query(case.query)
     return case
 
 

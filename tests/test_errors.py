@@ -226,19 +226,40 @@ class TestBadQueries:
         assert response.mimetype == "application/problem+json"
         assert response.get_json()["errors"] == errors
 
-    @pytest.mark.parametrize("cursor", ["garbage", "WzEsMiwzXQ", "eyJhIjoxfQ", "%00"])
+    @pytest.mark.parametrize(
+        "cursor",
+        ["garbage", "WzEsMiwzXQ", "0", "0.0", "1.2.3.4", "-1.0.0", "0.0.2147483648", "%00"],
+    )
     def test_bad_cursor_is_400(self, client, cursor):
         response = client.get(f"{API}/timelines/IN-RU?cursor={cursor}")
         assert response.status_code == 400
         assert response.get_json()["errors"] == {"cursor": ["Not a valid cursor."]}
 
-    def test_cursor_of_another_order_is_400(self, client, tokens):
-        for _ in range(3):
-            create_event(client, tokens.editor)
-        cursor = client.get(f"{API}/timelines/IN-RU?limit=1").get_json()["next_cursor"]
-        response = client.get(f"{API}/timelines/IN-RU?order=desc&cursor={cursor}")
-        assert response.status_code == 400
-        assert response.get_json()["errors"] == {"cursor": ["The cursor does not match 'order'."]}
+    @pytest.mark.parametrize(
+        ("path", "cursor"),
+        [
+            ("/timelines/IN-RU", "0.0.0"),
+            ("/events", "2147483647.2147483647.2147483647"),
+            ("/sources", "0"),
+            ("/sources", "2147483647"),
+            ("/review-queue", "007"),
+        ],
+    )
+    def test_every_cursor_the_pattern_allows_is_a_position(self, client, tokens, path, cursor):
+        create_event(client, tokens.editor)
+        response = client.get(f"{API}{path}?cursor={cursor}", headers=tokens.reviewer)
+        assert response.status_code == 200
+        assert response.get_json()["next_cursor"] is None
+
+    def test_a_cursor_followed_in_the_other_order_pages_back(self, client, tokens):
+        titles = [f"Event {day}" for day in range(1, 4)]
+        for day, title in enumerate(titles, start=1):
+            create_event(client, tokens.editor, title=title, date=f"2019-01-0{day}")
+        cursor = client.get(f"{API}/timelines/IN-RU?limit=2").get_json()["next_cursor"]
+        after = client.get(f"{API}/timelines/IN-RU?cursor={cursor}").get_json()["items"]
+        before = client.get(f"{API}/timelines/IN-RU?order=desc&cursor={cursor}").get_json()
+        assert [item["title"] for item in after] == ["Event 3"]
+        assert [item["title"] for item in before["items"]] == ["Event 1"]
 
 
 class TestProtocolErrors:

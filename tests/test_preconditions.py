@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.factories import create_event, etag, event_body, source_body
@@ -47,6 +49,31 @@ class TestIfMatch:
                 "event), so that it cannot overwrite a change you have not seen.",
             }
         assert client.get(f"{API}/events/{cited_event[0]}").get_json()["version"] == 1
+
+    @pytest.mark.parametrize("if_match", ["*", "", " "])
+    def test_an_if_match_that_names_no_etag_is_428(self, client, tokens, cited_event, if_match):
+        source_id = client.get(f"{API}/events/{cited_event[0]}").get_json()["citations"][0][
+            "source"
+        ]["id"]
+        writes = [
+            *_writes(*cited_event),
+            ("patch", f"{API}/sources/{source_id}", {"publisher": "Other"}),
+        ]
+        for method, url, body in writes:
+            headers = {**tokens.admin, "If-Match": if_match}
+            response = getattr(client, method)(url, json=body, headers=headers)
+            assert response.status_code == 428, (method, url)
+            noun = "source" if "/sources/" in url else "event"
+            assert response.get_json() == {
+                "type": "urn:timeline:problem:if-match-required",
+                "title": "Precondition Required",
+                "status": 428,
+                "detail": "'If-Match: *' or an empty If-Match does not say which version you "
+                f"read; send the {noun}'s ETag (from GET of the {noun}), so that it cannot "
+                "overwrite a change you have not seen.",
+            }
+        assert client.get(f"{API}/events/{cited_event[0]}").get_json()["version"] == 1
+        assert client.get(f"{API}/sources/{source_id}").get_json()["publisher"] == "ANI"
 
     def test_stale_if_match_is_412_with_the_current_etag(self, client, tokens, cited_event):
         event_id, _ = cited_event
@@ -100,6 +127,30 @@ class TestIdempotencyKey:
         response = self._post(client, tokens.editor, "k-2", title="Something else")
         assert response.status_code == 422
         assert response.get_json()["type"] == "urn:timeline:problem:idempotency-key-reused"
+        assert len(client.get(f"{API}/events").get_json()["items"]) == 1
+
+    def test_a_retry_may_spell_the_same_json_differently(self, client, tokens):
+        body = event_body()
+        first = self._post(client, tokens.editor, "k-order")
+        spelled = (
+            "{\n  "
+            + ",\n  ".join(
+                f'"{name}" : {json.dumps(value)}' for name, value in reversed(body.items())
+            )
+            + "\n}"
+        )
+        again = client.post(
+            f"{API}/events",
+            data=spelled,
+            headers={
+                **tokens.editor,
+                "Idempotency-Key": "k-order",
+                "Content-Type": "application/json",
+            },
+        )
+        assert (first.status_code, again.status_code) == (201, 201)
+        assert again.headers["Idempotent-Replayed"] == "true"
+        assert again.get_json() == first.get_json()
         assert len(client.get(f"{API}/events").get_json()["items"]) == 1
 
     def test_keys_are_scoped_to_the_token(self, client, tokens):

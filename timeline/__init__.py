@@ -8,6 +8,7 @@ from typing import Any
 from flask import Flask
 from flask_cors import CORS
 from flask_migrate import Migrate
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import auth, cli, docs, errors, http, limits, schema_version, security
 from .api import register_blueprints
@@ -29,6 +30,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         if test_config.get("TESTING"):
             app.config["RATELIMIT_ENABLED"] = False  # a test that checks limits turns them on
         app.config.from_mapping(test_config)
+    if app.config["TRUSTED_PROXIES"]:
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=hops
+        )
 
     db.init_app(app)
     with app.app_context():

@@ -7,6 +7,8 @@ from typing import Any, TypeVar
 
 from flask_smorest import Blueprint
 
+from . import patterns
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -41,6 +43,16 @@ def links(status: int, **targets: dict[str, Any]) -> Callable[[F], F]:
         return documented
 
     return decorator
+
+
+def id_parameter(name: str) -> dict[str, Any]:
+    """A path parameter naming a resource by id: a UUID, in any case."""
+    return {
+        "in": "path",
+        "name": name,
+        "required": True,
+        "schema": {"type": "string", "format": "uuid", "pattern": patterns.anchored(patterns.UUID)},
+    }
 
 
 ETAG_HEADER = "$response.header.ETag"

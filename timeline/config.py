@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from importlib.metadata import version
 from typing import Any
+from urllib.parse import urlsplit
 
 
 def _flag(name: str, default: bool = False) -> bool:
@@ -12,6 +13,28 @@ def _flag(name: str, default: bool = False) -> bool:
     if value is None:
         return default
     return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def public_base_url(value: str | None) -> str | None:
+    """PUBLIC_BASE_URL without its final '/', checked: an http(s) URL with a host and
+    no query or fragment (a path is allowed, for an API served under one)."""
+    if not value or not value.strip():
+        return None
+    url = value.strip().rstrip("/")
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not parts.hostname or parts.query or parts.fragment:
+        raise ValueError(
+            f"PUBLIC_BASE_URL must be an http or https URL such as https://timeline.example.org, "
+            f"with no query or fragment (got {value!r})."
+        )
+    return url
+
+
+def _count(name: str) -> int:
+    value = os.environ.get(name, "0").strip() or "0"
+    if not value.isdigit():
+        raise ValueError(f"{name} must be a whole number (got {value!r}).")
+    return int(value)
 
 
 def settings(instance_path: str) -> dict[str, Any]:
@@ -40,6 +63,12 @@ def settings(instance_path: str) -> dict[str, Any]:
         "RATELIMIT_HEADERS_ENABLED": True,
         # When Redis does not answer, count in memory rather than fail the request.
         "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        # The scheme, host and path prefix of every absolute URL the API writes (Link
+        # headers, ClaimReview urls). Unset: the request's own, from its Host header.
+        "PUBLIC_BASE_URL": public_base_url(os.environ.get("PUBLIC_BASE_URL")),
+        # How many reverse proxies in front of the app to believe about the client's
+        # scheme, host, port, prefix and address (X-Forwarded-*). 0: none are believed.
+        "TRUSTED_PROXIES": _count("TRUSTED_PROXIES"),
         "MAX_CONTENT_LENGTH": 1024 * 1024,
         "IDEMPOTENCY_KEY_TTL_HOURS": 24,
         "API_TITLE": "Timeline API",

@@ -99,10 +99,13 @@ class ServiceUnavailable(ApiProblem):
 
 def invalid_field(field: str, message: str) -> UnprocessableEntity:
     """A 422 for one bad input field, shaped like schema validation errors."""
+    return invalid_input({field: [message]})
+
+
+def invalid_input(errors: FieldErrors) -> UnprocessableEntity:
+    """A 422 for bad input fields, shaped like schema validation errors."""
     return UnprocessableEntity(
-        _validation_detail({field: [message]}),
-        errors={field: [message]},
-        problem_type="invalid-input",
+        _validation_detail(errors), errors=errors, problem_type="invalid-input"
     )
 
 

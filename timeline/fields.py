@@ -10,6 +10,7 @@ from marshmallow import ValidationError, fields
 from . import patterns
 from .domain.countries import Country, CountryPair, InvalidPair, UnknownCountry, country
 from .domain.dates import InvalidDate, PartialDate
+from .domain.text import InvalidText, check_text
 
 
 class StrictBoolean(fields.Boolean):
@@ -31,21 +32,28 @@ class StrictFloat(fields.Float):
 
 
 class Text(fields.String):
-    """A JSON string of Unicode text: no NUL (PostgreSQL cannot store it), no lone surrogates.
+    """A JSON string of text a person typed, under the rule of ``timeline.domain.text``:
+    one line (``multiline=False``, for titles, names and tags) or several (summaries,
+    quotes, notes); no control characters but those line breaks and tabs; not only
+    whitespace. Also no NUL (PostgreSQL cannot store it) and no lone surrogates.
 
-    Both are refused with a field error on every backend, rather than a database error.
+    Each is refused with a field error on every backend, rather than a database
+    error; the spec states the rule as a pattern.
     """
 
     default_error_messages = {
         "nul": "Text cannot contain NUL (U+0000) characters.",
         "surrogate": "Text cannot contain unpaired surrogates (U+D800 to U+DFFF).",
     }
-    PATTERN = patterns.TEXT
 
-    def __init__(self, **kwargs: Any) -> None:
-        metadata = {"pattern": patterns.anchored(self.PATTERN)}
+    def __init__(self, *, multiline: bool = False, **kwargs: Any) -> None:
+        self.multiline = multiline
+        metadata = {"pattern": patterns.anchored(self.pattern())}
         metadata.update(kwargs.pop("metadata", {}))
         super().__init__(metadata=metadata, **kwargs)
+
+    def pattern(self) -> str:
+        return patterns.text(multiline=self.multiline)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         text = super()._deserialize(value, attr, data, **kwargs)
@@ -55,6 +63,10 @@ class Text(fields.String):
             text.encode()
         except UnicodeEncodeError:
             raise self.make_error("surrogate") from None
+        try:
+            check_text(text, multiline=self.multiline)
+        except InvalidText as error:
+            raise ValidationError(str(error)) from None
         return text
 
 
@@ -62,12 +74,14 @@ class HttpUrl(Text):
     """An http or https URL of a named host or an IPv4 address (the spec states the pattern)."""
 
     default_error_messages = {"invalid_url": "Not a valid URL."}
-    PATTERN = patterns.HTTP_URL
 
     def __init__(self, **kwargs: Any) -> None:
         metadata = {"example": "https://www.aninews.in/news/"}
         metadata.update(kwargs.pop("metadata", {}))
         super().__init__(metadata=metadata, **kwargs)
+
+    def pattern(self) -> str:
+        return patterns.HTTP_URL
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         text = super()._deserialize(value, attr, data, **kwargs)
@@ -77,16 +91,14 @@ class HttpUrl(Text):
 
 
 class Cursor(fields.String):
-    """An opaque page cursor: base64url text, as the API gives out in next_cursor.
+    """A page cursor, as the API gives out in next_cursor: ``parts`` numbers joined by '.'.
 
-    The pattern is documented; a cursor that breaks it is one the API did not give
-    out, which ``cursors.decode_cursor`` answers with a 400 like any other.
+    The pattern is documented and exact; a cursor that breaks it is one the API did
+    not give out, which ``cursors.decode_cursor`` answers with a 400.
     """
 
-    PATTERN = patterns.CURSOR
-
-    def __init__(self, **kwargs: Any) -> None:
-        metadata = {"pattern": patterns.anchored(self.PATTERN)}
+    def __init__(self, parts: int, **kwargs: Any) -> None:
+        metadata = {"pattern": patterns.anchored(patterns.cursor(parts))}
         metadata.update(kwargs.pop("metadata", {}))
         super().__init__(metadata=metadata, **kwargs)
 

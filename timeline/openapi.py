@@ -56,9 +56,12 @@ def _response_name(status: int) -> str:
 class _EveryResponse(BasePlugin):
     """Documents the responses that the app's shared request handling can give any operation.
 
+    - any operation: 400 (no valid Host header, unless PUBLIC_BASE_URL is set; a cursor
+      that breaks its pattern) and 422 (a query parameter it does not declare, or a
+      single-valued one given twice);
     - a request body: 400 (not JSON, or broken framing), 408 (stopped arriving), 413 (too
       large), 415 (not application/json), 422;
-    - a path parameter: 404; a ``cursor`` parameter: 400;
+    - a path parameter: 404;
     - a 200 with an ETag (answered by ``conditional``): 304 to If-None-Match;
     - no security of its own (a read): an optional bearer token, and 401 when the operator
       makes reads need one (READS_REQUIRE_TOKEN). ``security: []`` marks an open operation;
@@ -76,13 +79,13 @@ class _EveryResponse(BasePlugin):
             def add(status: int, responses: dict[str, Any] = responses) -> None:
                 responses.setdefault(str(status), _response_name(status))
 
+            add(400)
+            add(422)
             if "requestBody" in operation:
-                for status in (400, 408, 413, 415, 422):
+                for status in (408, 413, 415):
                     add(status)
             if path and "{" in path:
                 add(404)
-            if any(p.get("name") == "cursor" for p in operation.get("parameters", [])):
-                add(400)  # a cursor this API did not give out
             ok = responses.get("200")
             if method == "get" and isinstance(ok, dict) and "ETag" in ok.get("headers", {}):
                 add(304)

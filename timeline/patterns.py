@@ -90,14 +90,57 @@ HTTP_URL = (
     "[Hh][Tt][Tt][Pp][Ss]?://"
     f"(?:(?:{_LABEL}\\.)+[A-Za-z]{{2,63}}|{_OCTET}(?:\\.{_OCTET}){{3}})"
     f"(?::{_PORT})?"
-    "(?:[/?#][^\\x00-\\x20\\x7f]*)?"
+    "(?:[/?#][^\\x00-\\x20\\x7f-\\x9f]*)?"
 )
 
-# A page cursor: base64url without padding.
-CURSOR = "[A-Za-z0-9_-]+"
+# An If-Match value that names at least one ETag, as werkzeug reads it: entity
+# tags (quoted, optionally weak, or unquoted as clients often send them) joined by
+# commas. Not '*' (any version) nor empty: the server answers those with 428.
+_ETAG = '[ \\t]*(?:[Ww]/)?(?:"[^"]*"|[^" \\t,*][^" \\t,]*|\\*[^" \\t,]+)[ \\t]*'
+IF_MATCH = f"{_ETAG}(?:,{_ETAG})*"
 
-# Text: any Unicode text but NUL, which PostgreSQL cannot store.
-TEXT = "[^\\x00]*"
+# An id: a UUID in hex with dashes, in any case (the server stores lower case).
+UUID = "[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}"
+
+
+def at_most(limit: int) -> str:
+    """A whole number in decimal from 0 to ``limit`` (leading zeros allowed)."""
+    digits = str(limit)
+    alternatives = [f"[0-9]{{1,{len(digits) - 1}}}"] if len(digits) > 1 else []
+    for i, digit in enumerate(digits):
+        if digit != "0":
+            rest = len(digits) - i - 1
+            alternatives.append(
+                f"{digits[:i]}[0-{int(digit) - 1}]" + f"[0-9]{{{rest}}}" * bool(rest)
+            )
+    alternatives.append(digits)
+    return "(?:" + "|".join(alternatives) + ")"
+
+
+# The largest value of the INTEGER columns that page keys come from.
+MAX_INTEGER = 2**31 - 1
+
+
+def cursor(parts: int) -> str:
+    """A page cursor: ``parts`` whole numbers that fit an INTEGER column, joined by '.'."""
+    return "\\.".join([at_most(MAX_INTEGER)] * parts)
+
+
+# Whitespace (str.isspace) that is not a control character, and the control
+# characters (Unicode category Cc) that multi-line text may hold.
+_BLANK = " \\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000"
+_LINE_CONTROLS = "\\t\\n\\r"
+_CONTROLS = "\\x00-\\x1f\\x7f-\\x9f"
+_CONTROLS_BUT_LINES = "\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f"
+
+
+def text(*, multiline: bool) -> str:
+    """Text as timeline.domain.text allows it: empty, or not only whitespace, with no
+    control characters (but tabs and line breaks in multi-line text)."""
+    refused, blank = (
+        (_CONTROLS_BUT_LINES, _BLANK + _LINE_CONTROLS) if multiline else (_CONTROLS, _BLANK)
+    )
+    return f"(?:[{blank}]*[^{refused}{blank}][^{refused}]*)?"
 
 
 def matches(body: str, text: str) -> bool:

@@ -15,6 +15,7 @@ from marshmallow import (
     validates_schema,
 )
 
+from .cursors import SEQ_KEY, TIMELINE_KEY
 from .domain.claims import ClaimStatus, Stance
 from .domain.countries import Country, InvalidPair, distinct_countries
 from .domain.dates import EventDate as DomainEventDate
@@ -117,7 +118,18 @@ class SourceSchema(SourceCreateSchema):
     id = fields.String(required=True, dump_only=True)
 
 
-class SourcePatchSchema(SourceCreateSchema):
+class _Change(Schema):
+    """A PATCH body: any subset of the fields, but at least one (an empty one is a mistake)."""
+
+    OPENAPI_EXTRA = {"minProperties": 1}
+
+    @validates_schema
+    def _something_to_change(self, data: dict[str, Any], **_: Any) -> None:
+        if not data:
+            raise ValidationError("Nothing to change: give at least one field.")
+
+
+class SourcePatchSchema(_Change, SourceCreateSchema):
     """Any of a source's fields; the others keep their values."""
 
     def __init__(self, **kwargs: Any) -> None:
@@ -126,7 +138,7 @@ class SourcePatchSchema(SourceCreateSchema):
 
 class CitationSchema(Schema):
     id = fields.String(required=True, dump_only=True)
-    quote = Text(required=True, validate=validate.Length(1, MAX_TEXT))
+    quote = Text(multiline=True, required=True, validate=validate.Length(1, MAX_TEXT))
     stance = StatusEnum(Stance, required=True)
     source = fields.Nested(SourceSchema, required=True)
 
@@ -303,7 +315,7 @@ class CitationCreateSchema(Schema):
 
     source_id = Text(validate=validate.Length(1, 36))
     source = fields.Nested(SourceCreateSchema)
-    quote = Text(required=True, validate=validate.Length(1, MAX_TEXT))
+    quote = Text(multiline=True, required=True, validate=validate.Length(1, MAX_TEXT))
     stance = StatusEnum(Stance, required=True)
 
     @validates_schema
@@ -312,11 +324,11 @@ class CitationCreateSchema(Schema):
             raise ValidationError("Give exactly one of 'source_id' or 'source'.", "source_id")
 
 
-class EventPatchSchema(_RefusesServerFields):
+class EventPatchSchema(_Change, _RefusesServerFields):
     """Any of an event's fields; the others keep their values."""
 
     title = Text(validate=validate.Length(1, MAX_TITLE))
-    summary = Text(validate=validate.Length(max=MAX_TEXT))
+    summary = Text(multiline=True, validate=validate.Length(max=MAX_TEXT))
     date = PartialDateString()
     end_date = PartialDateString(allow_none=True)
     approximate = StrictBoolean()
@@ -369,6 +381,7 @@ class ReviewCreateSchema(Schema):
 
     status = StatusEnum(ClaimStatus, required=True)
     note = Text(
+        multiline=True,
         required=True,
         validate=validate.Length(
             1, MAX_TEXT, error="A review needs a note of 1 to {max} characters."
@@ -436,13 +449,11 @@ class PageQuery(Schema):
         validate=validate.Range(1, MAX_PAGE),
         metadata={"description": f"Page size, 1 to {MAX_PAGE}"},
     )
-    cursor = Cursor(
-        validate=validate.Length(1, 200),
-        metadata={"description": "The next_cursor of the previous page"},
-    )
+    cursor = Cursor(SEQ_KEY, metadata={"description": "The next_cursor of the previous page"})
 
 
 class TimelineQuery(PageQuery):
+    cursor = Cursor(TIMELINE_KEY, metadata={"description": "The next_cursor of the previous page"})
     from_ = PartialDateString(
         data_key="from", metadata={"description": "Keep events that end on or after this date"}
     )

@@ -9,7 +9,6 @@ reopening a decided claim, re-rendering its read model) is done by
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -18,7 +17,10 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from . import changes  # noqa: F401  (its session hooks keep every change's invariants)
+from . import (
+    changes,  # noqa: F401  (its session hooks keep every change's invariants)
+    patterns,
+)
 from .db import db
 from .domain.claims import ClaimStatus, ReviewRefused, Stance, check_review
 from .domain.countries import Country
@@ -39,20 +41,18 @@ from .models import (
 
 # --- lookups ------------------------------------------------------------------
 
-# Ids are the server's lower-case UUIDs: anything else names nothing, and is not
-# sent to the database (PostgreSQL refuses text with NUL, for one).
-_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
-
-def _is_id(text: str) -> bool:
-    return _ID.fullmatch(text) is not None
+def _stored_id(text: str) -> str | None:
+    """The id as stored (a lower-case UUID) for a UUID in any case; None for anything
+    else, which names nothing and is not sent to the database (PostgreSQL refuses
+    text with NUL, for one)."""
+    return text.lower() if patterns.matches(patterns.UUID, text) else None
 
 
 def get_event(event_id: str, *, include_deleted: bool = False) -> Event:
     """The event, 404 when unknown and 410 when deleted."""
-    event = (
-        db.session.scalar(select(Event).where(Event.id == event_id)) if _is_id(event_id) else None
-    )
+    stored = _stored_id(event_id)
+    event = db.session.scalar(select(Event).where(Event.id == stored)) if stored else None
     if event is None:
         raise NotFound(f"No event has the id '{event_id}'.")
     if event.deleted_at is not None and not include_deleted:
@@ -61,11 +61,8 @@ def get_event(event_id: str, *, include_deleted: bool = False) -> Event:
 
 
 def get_source(source_id: str, *, field: str | None = None) -> Source:
-    source = (
-        db.session.scalar(select(Source).where(Source.id == source_id))
-        if _is_id(source_id)
-        else None
-    )
+    stored = _stored_id(source_id)
+    source = db.session.scalar(select(Source).where(Source.id == stored)) if stored else None
     if source is None:
         message = f"No source has the id '{source_id}'."
         raise invalid_field(field, message) if field is not None else NotFound(message)
@@ -256,7 +253,8 @@ def add_citation(event: Event, data: dict[str, Any], actor: str) -> Citation:
 
 
 def remove_citation(event: Event, citation_id: str) -> None:
-    citation = next((c for c in event.citations if c.id == citation_id), None)
+    stored = _stored_id(citation_id)
+    citation = next((c for c in event.citations if c.id == stored), None)
     if citation is None:
         raise NotFound(f"The event has no citation '{citation_id}'.")
     event.citations.remove(citation)

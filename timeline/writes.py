@@ -20,6 +20,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
+from . import json_body
 from .apidoc import document
 from .auth import authenticate, current_actor
 from .changes import acting_as
@@ -64,17 +65,27 @@ def _noun(resource: Versioned | type[Versioned]) -> str:
 
 
 def check_if_match(resource: Versioned) -> None:
-    """428 without If-Match, 412 (with the current ETag) when it is stale."""
+    """428 unless If-Match names an ETag, 412 (with the current ETag) when it is stale.
+
+    ``If-Match: *`` (any version) and an empty If-Match name none, so they are a 428
+    like a missing one: they would let a change overwrite one the client has not seen.
+    """
     g.precondition = (type(resource), resource.id)
     current = etag_of(resource)
-    if "If-Match" not in request.headers:
+    if request.if_match.star_tag or not request.if_match:
         noun = _noun(resource)
+        given = "If-Match" in request.headers
         raise PreconditionRequired(
-            f"This change needs 'If-Match' with the {noun}'s ETag (from GET of the {noun}), "
-            "so that it cannot overwrite a change you have not seen.",
+            (
+                "'If-Match: *' or an empty If-Match does not say which version you read; "
+                f"send the {noun}'s ETag (from GET of the {noun})"
+                if given
+                else f"This change needs 'If-Match' with the {noun}'s ETag (from GET of the {noun})"
+            )
+            + ", so that it cannot overwrite a change you have not seen.",
             problem_type="if-match-required",
         )
-    if not request.if_match.contains(current) and not request.if_match.star_tag:
+    if not request.if_match.contains(current):
         raise _stale(_noun(resource), current)
 
 
@@ -168,8 +179,9 @@ def _stale_now() -> PreconditionFailed:
 
 
 def _request_fingerprint() -> str:
+    """The request as a retry must repeat it: the same JSON value, in any key order or spacing."""
     digest = hashlib.sha256(f"{request.method} {request.path}\n".encode())
-    digest.update(request.get_data())
+    digest.update(json_body.canonical(request.get_data(cache=True)))
     return digest.hexdigest()
 
 

@@ -7,11 +7,14 @@ from urllib.parse import urlencode
 
 import marshmallow as ma
 import orjson
-from flask import Request, Response, request
+from flask import Request, Response, current_app, request
 from flask_smorest import Api, Blueprint
-from webargs.flaskparser import FlaskParser
+from webargs.flaskparser import FlaskParser, is_json_request
 from webargs.multidictproxy import MultiDictProxy
 
+from .. import json_body
+from ..errors import invalid_input
+from ..http import public_url
 from ..read_model import Page
 
 API_PREFIX = "/api/v1"
@@ -37,16 +40,70 @@ class _QueryArgs(MultiDictProxy):
 
 
 class StrictParser(FlaskParser):
-    """Refuse unknown query parameters too, so that a typo is an error, not ignored."""
-
-    DEFAULT_UNKNOWN_BY_LOCATION = {**FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION, "query": ma.RAISE}
+    """Reads the query string cheaply and a JSON body safely."""
 
     def load_querystring(self, req: Request, schema: ma.Schema) -> Any:
         return self._makeproxy(req.args, schema, cls=_QueryArgs)
 
+    def _raw_load_json(self, req: Request) -> Any:
+        """The body as JSON, where anything unreadable (too deep, a 5,000-digit
+        integer, not JSON at all) is a 400 rather than an error escaping webargs."""
+        data = req.get_data(cache=True)
+        if not is_json_request(req) or not data:
+            return ma.missing
+        return json_body.load(data)
+
 
 class ApiBlueprint(Blueprint):
+    """A blueprint whose every operation refuses query parameters it does not declare.
+
+    An operation declares its query string with ``arguments(..., location="query")``;
+    one that declares none takes no parameters. Before the view runs, a parameter
+    that is not declared, or a single-valued one given more than once, is a 422, so
+    that a typo or an ambiguous query is an error rather than ignored.
+    """
+
     ARGUMENTS_PARSER = StrictParser()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.before_request(_check_query_string)
+
+    def arguments(self, schema: Any, *, location: str = "json", **kwargs: Any) -> Any:
+        decorator = super().arguments(schema, location=location, **kwargs)
+        if location != "query":
+            return decorator
+
+        def declare(func: Any) -> Any:
+            parsed = decorator(func)
+            # Outer decorators copy it along (functools.wraps updates __dict__).
+            parsed.query_schema = schema() if isinstance(schema, type) else schema
+            return parsed
+
+        return declare
+
+
+def _check_query_string() -> None:
+    view_class = getattr(current_app.view_functions.get(request.endpoint or ""), "view_class", None)
+    if view_class is None or request.method == "OPTIONS" or not request.args:
+        return
+    # MethodView answers HEAD with get unless it has a head of its own.
+    method = getattr(view_class, request.method.lower(), None) or getattr(view_class, "get", None)
+    schema: ma.Schema | None = getattr(method, "query_schema", None)
+    declared = (
+        {field.data_key or name: field for name, field in schema.load_fields.items()}
+        if schema is not None
+        else {}
+    )
+    errors: dict[str, list[str]] = {}
+    for name, values in request.args.lists():
+        field = declared.get(name)
+        if field is None:
+            errors[name] = ["Unknown field."]
+        elif len(values) > 1 and not isinstance(field, ma.fields.List):
+            errors[name] = ["Give this parameter once."]
+    if errors:
+        raise invalid_input(errors)
 
 
 def json_response(
@@ -71,7 +128,7 @@ def page_response(page: Page, **fields: object) -> Response:
     if page.next_cursor is not None:
         args = request.args.to_dict()
         args["cursor"] = page.next_cursor
-        response.headers["Link"] = f'<{request.base_url}?{urlencode(args)}>; rel="next"'
+        response.headers["Link"] = f'<{public_url(request.path)}?{urlencode(args)}>; rel="next"'
     return conditional(response)
 
 

@@ -7,8 +7,8 @@ from typing import Any
 from flask import Response, url_for
 from flask.views import MethodView
 
-from .. import services
-from ..apidoc import document, event_links, links
+from .. import patterns, services
+from ..apidoc import document, event_links, id_parameter, links
 from ..auth import EDITOR, REVIEWER, current_actor, role_required
 from ..limits import EXPENSIVE_READS, rate_limited, searching
 from ..models import Event
@@ -48,18 +48,15 @@ _PRECONDITIONS: dict[str, Any] = {
             "in": "header",
             "name": "If-Match",
             "required": True,
-            "description": "The resource's ETag as you last read it (missing: 428, stale: 412)",
-            "schema": {"type": "string"},
+            "description": (
+                "The resource's ETag as you last read it (missing, empty or *: 428; stale: 412)"
+            ),
+            "schema": {"type": "string", "pattern": patterns.anchored(patterns.IF_MATCH)},
         }
     ],
     "responses": {"412": "PRECONDITION_FAILED", "428": "PRECONDITION_REQUIRED"},
 }
-_EVENT_ID = {
-    "in": "path",
-    "name": "event_id",
-    "required": True,
-    "schema": {"type": "string", "format": "uuid"},
-}
+_EVENT_ID = id_parameter("event_id")
 requires_if_match = document(**_PRECONDITIONS)
 
 
@@ -194,15 +191,7 @@ class Citations(MethodView):
 
 @blp.route(
     "/events/<event_id>/citations/<citation_id>",
-    parameters=[
-        _EVENT_ID,
-        {
-            "in": "path",
-            "name": "citation_id",
-            "required": True,
-            "schema": {"type": "string", "format": "uuid"},
-        },
-    ],
+    parameters=[_EVENT_ID, id_parameter("citation_id")],
 )
 class CitationById(MethodView):
     @blp.doc(operationId="deleteCitation")

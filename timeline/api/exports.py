@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from flask import Response, current_app, stream_with_context, url_for
+from flask import Response, current_app, stream_with_context
 from flask.views import MethodView
 
 from .. import exports, services
+from ..apidoc import id_parameter
 from ..errors import NotFound
+from ..http import public_url_for
 from ..limits import EXPENSIVE_READS, rate_limited
 from ..schemas import ExportQuery
 from . import ApiBlueprint
@@ -89,7 +91,7 @@ class TimelineJs(MethodView):
 
 @blp.route(
     "/events/<event_id>/claim-review",
-    parameters=[{"in": "path", "name": "event_id", "required": True, "schema": {"type": "string"}}],
+    parameters=[id_parameter("event_id")],
 )
 class ClaimReview(MethodView):
     @rate_limited(EXPENSIVE_READS)
@@ -112,7 +114,7 @@ class ClaimReview(MethodView):
             {"created_at": reviews[-1].created_at.isoformat(), "note": reviews[-1].note}
             if reviews
             else {},
-            url=url_for("events.EventById", event_id=event.id, _external=True),
+            url=public_url_for("events.EventById", event_id=event.id),
             publisher=current_app.config["PUBLISHER_NAME"],
         )
         if review is None:

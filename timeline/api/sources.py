@@ -9,7 +9,7 @@ from flask.views import MethodView
 from sqlalchemy import select
 
 from .. import services
-from ..apidoc import links
+from ..apidoc import id_parameter, links
 from ..auth import EDITOR, current_actor, role_required
 from ..domain.urls import url_key
 from ..models import Source
@@ -27,12 +27,7 @@ from .events import ETAG, requires_if_match
 
 blp = ApiBlueprint("sources", __name__, description="Documents that back events")
 
-_SOURCE_ID = {
-    "in": "path",
-    "name": "source_id",
-    "required": True,
-    "schema": {"type": "string", "format": "uuid"},
-}
+_SOURCE_ID = id_parameter("source_id")
 _SOURCE_LINKS = {
     "GetSource": {"operationId": "getSource", "parameters": {"source_id": "$response.body#/id"}},
     "UpdateSource": {
