@@ -75,6 +75,18 @@ class TestIfMatch:
         assert client.get(f"{API}/events/{cited_event[0]}").get_json()["version"] == 1
         assert client.get(f"{API}/sources/{source_id}").get_json()["publisher"] == "ANI"
 
+    def test_missing_citation_is_404_whatever_the_if_match(self, client, tokens, cited_event):
+        event_id, citation_id = cited_event
+        headers = {**tokens.editor, "If-Match": '"stale"'}
+        response = client.delete(f"{API}/events/{event_id}/citations/nope", headers=headers)
+        assert response.status_code == 404
+        assert response.get_json()["detail"] == "The event has no citation 'nope'."
+        # The citation that is there still needs the current ETag.
+        response = client.delete(
+            f"{API}/events/{event_id}/citations/{citation_id}", headers=headers
+        )
+        assert response.status_code == 412
+
     def test_stale_if_match_is_412_with_the_current_etag(self, client, tokens, cited_event):
         event_id, _ = cited_event
         stale = etag(client, event_id)

@@ -204,8 +204,11 @@ class CitationById(MethodView):
     @blp.alt_response(410, response="GONE")
     def delete(self, event_id: str, citation_id: str) -> Any:
         """Remove a citation from an event"""
-        event = _editable_event(event_id)
-        services.remove_citation(event, citation_id)
+        event = services.get_event(event_id)
+        # A citation that is not there is a 404 whatever the If-Match (RFC 9110 13.2.1).
+        citation = services.citation_of(event, citation_id)
+        check_if_match(event)
+        services.remove_citation(event, citation)
         return Response(status=204, headers=_etag_header(event))
 
 
