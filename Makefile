@@ -32,9 +32,9 @@ migrate: install
 demo: migrate
 	$(BIN)/flask demo load
 
-## Serve the API with the demo data on http://127.0.0.1:$(PORT)
+## Serve the API with the demo data on http://127.0.0.1:$(PORT); server settings: gunicorn.conf.py
 run: demo
-	$(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers $(WORKERS) --access-logfile - app:app
+	$(BIN)/gunicorn --config gunicorn.conf.py --bind 127.0.0.1:$(PORT) --workers $(WORKERS) app:app
 
 ## The whole suite; with TEST_DATABASE_URL set it runs every database test on PostgreSQL too
 test: install-dev

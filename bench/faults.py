@@ -149,7 +149,6 @@ def main() -> int:
     parser.add_argument("--outage", type=float, default=15.0)
     parser.add_argument("--lock", type=float, default=30.0)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (as make run)")
-    parser.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker")
     args = parser.parse_args()
     bin_dir = postgres_bin()
     if bin_dir is None:
@@ -158,7 +157,7 @@ def main() -> int:
     with (
         pg_cluster(bin_dir) as cluster,
         tempfile.TemporaryDirectory() as log_dir,
-        served_app(cluster.url, Path(log_dir), workers=args.workers, threads=args.threads) as app,
+        served_app(cluster.url, Path(log_dir), workers=args.workers) as app,
     ):
         app.flask("demo", "load")
         token = app.create_token("bench", "editor")
@@ -199,8 +198,8 @@ def main() -> int:
                 thread.join(CLIENT_TIMEOUT + 5)
             locker.dispose()
     print(
-        f"faults: {args.clients} clients against gunicorn ({args.workers} workers x "
-        f"{args.threads} threads) on its own PostgreSQL, default settings"
+        f"faults: {args.clients} clients against gunicorn ({args.workers} workers, "
+        "gunicorn.conf.py) on its own PostgreSQL, default settings"
     )
     phases = [p for f in ("stopped", "locked") for p in (f"before {f}", f, f"after {f}")]
     return _report(recorder, phases, recovered)

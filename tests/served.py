@@ -83,11 +83,10 @@ def served_app(
     log_dir: Path,
     *,
     workers: int = 2,
-    threads: int = 1,
     settings: Mapping[str, str] | None = None,
 ) -> Iterator[ServedApp]:
-    """Migrate the database, serve the app on it (with ``settings`` as extra
-    environment variables), and stop the server afterwards.
+    """Migrate the database, serve the app on it as `make run` does (gunicorn.conf.py)
+    with ``settings`` as extra environment variables, and stop the server afterwards.
 
     The server must not have logged a traceback by the time the block ends.
     """
@@ -104,8 +103,8 @@ def served_app(
     flask_command(env, "db", "upgrade")
     port = free_port()
     log = log_dir / "gunicorn.log"
-    command = [sys.executable, "-m", "gunicorn", "--bind", f"{HOST}:{port}"]
-    command += ["--workers", str(workers), "--threads", str(threads), "app:app"]
+    command = [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py"]
+    command += ["--bind", f"{HOST}:{port}", "--workers", str(workers), "app:app"]
     with log.open("wb") as log_file:
         process = subprocess.Popen(
             command, cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT

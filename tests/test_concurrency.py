@@ -3,7 +3,7 @@
 Real concurrency needs real processes and a real database, so this module does
 not use the per-backend fixtures: it makes its own PostgreSQL database next to
 TEST_DATABASE_URL, migrates it and makes tokens with the CLI, serves the app
-with gunicorn (4 workers x 4 threads), and sends requests from threads
+with gunicorn (4 gevent workers), and sends requests from threads
 released together by a barrier.
 
 - Two reviewers post a review with the same If-Match: exactly one 201, one
@@ -163,7 +163,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         "reviewer-b": "reviewer",
     }
     log_dir = tmp_path_factory.mktemp("gunicorn")
-    with _database() as url, served_app(url, log_dir, workers=4, threads=4) as app:
+    with _database() as url, served_app(url, log_dir, workers=4) as app:
         server = Server(port=app.port)
         with ThreadPoolExecutor() as pool:  # one CLI run per token, side by side
             secrets_by_name = pool.map(lambda name: app.create_token(name, roles[name]), roles)

@@ -3,7 +3,8 @@
 gunicorn serves the app on a free loopback port over a migrated SQLite
 database; Debian's Chromium, driven by Playwright, opens /docs and must render
 every operation of the spec without a single request leaving 127.0.0.1 or
-failing. A screenshot goes to build/screenshots/docs.png.
+failing, and without a console error (a Content-Security-Policy violation is
+one). A screenshot goes to build/screenshots/docs.png.
 
 Needs the 'playwright' Python package (the dev extras) and Chromium at
 /usr/bin/chromium ('apt-get install -y chromium'); never 'playwright install'.
@@ -81,7 +82,7 @@ def _operation_ids(base: str) -> set[str]:
 
 
 def test_docs_render_every_operation_from_loopback_only(chromium: Path, server: str) -> None:
-    from playwright.sync_api import Request, Response, sync_playwright
+    from playwright.sync_api import ConsoleMessage, Request, Response, sync_playwright
 
     expected = _operation_ids(server)
     assert "listPairTimeline" in expected
@@ -89,12 +90,17 @@ def test_docs_render_every_operation_from_loopback_only(chromium: Path, server: 
     requests: list[str] = []
     failed: list[str] = []
     errors: list[str] = []
+    console: list[str] = []
 
     def on_request(request: Request) -> None:
         requests.append(request.url)
 
     def on_request_failed(request: Request) -> None:
         failed.append(f"{request.url}: {request.failure}")
+
+    def on_console(message: ConsoleMessage) -> None:
+        if message.type in {"error", "warning"}:
+            console.append(message.text)
 
     def on_response(response: Response) -> None:
         if response.status >= 400:
@@ -116,6 +122,7 @@ def test_docs_render_every_operation_from_loopback_only(chromium: Path, server: 
             )
             page = context.new_page()
             page.on("pageerror", lambda error: errors.append(str(error)))
+            page.on("console", on_console)
 
             page.goto(f"{server}/docs", wait_until="networkidle")
             page.wait_for_selector(".opblock-summary-operation-id", timeout=15_000)
@@ -125,6 +132,15 @@ def test_docs_render_every_operation_from_loopback_only(chromium: Path, server: 
             path = page.locator('.opblock-summary-path[data-path="/api/v1/timelines/{pair}"]')
             assert path.count() >= 1, "the path /api/v1/timelines/{pair} is not rendered"
             assert page.locator(".swagger-ui .info .title").inner_text().startswith("Timeline API")
+
+            # "Try it out" fetches from this origin, as the page's policy allows.
+            health = page.locator("#operations-health-getHealth")
+            health.locator(".opblock-summary").click()
+            health.locator("button.try-out__btn").click()
+            health.locator("button.execute").click()
+            status = health.locator(".live-responses-table tbody td.response-col_status").first
+            status.wait_for(timeout=15_000)
+            assert status.inner_text().strip() == "200"
             SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(SCREENSHOT))
         finally:
@@ -136,6 +152,7 @@ def test_docs_render_every_operation_from_loopback_only(chromium: Path, server: 
         "unexpected": sorted(rendered - expected),
     }
     assert not errors, errors
+    assert not console, console
     assert not failed, failed
     assert f"{server}/docs" in requests
     assert f"{server}/api/v1/openapi.json" in requests

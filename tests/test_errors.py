@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+from http import HTTPStatus
+
 import pytest
 
 from tests.factories import create_event, event_body
@@ -138,6 +141,42 @@ class TestBadEventBodies:
             "title": "Request Entity Too Large",
             "status": 413,
             "detail": "The request body is larger than the limit of 1,048,576 bytes.",
+        }
+        assert _count_events(client) == 0
+
+    @pytest.mark.parametrize(
+        ("failure", "status", "detail"),
+        [
+            (
+                TimeoutError("timed out"),
+                408,
+                "The request body stopped arriving before it was complete.",
+            ),
+            (
+                ValueError("Invalid chunk size"),
+                400,
+                "The request body could not be read: Invalid chunk size",
+            ),
+        ],
+        ids=["stalled", "broken framing"],
+    )
+    def test_body_that_cannot_be_read(self, client, tokens, failure, status, detail):
+        class FailingStream(io.BytesIO):
+            def read(self, size: int | None = -1) -> bytes:
+                raise failure
+
+        response = client.post(
+            f"{API}/events",
+            input_stream=FailingStream(b"{" * 50),
+            headers={**tokens.editor, "Content-Type": "application/json"},
+        )
+        assert response.status_code == status
+        assert response.mimetype == "application/problem+json"
+        assert response.get_json() == {
+            "type": "about:blank",
+            "title": HTTPStatus(status).phrase,
+            "status": status,
+            "detail": detail,
         }
         assert _count_events(client) == 0
 

@@ -32,6 +32,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from tests.conftest import POSTGRES_URL, Tokens
 from tests.factories import event_body
@@ -97,6 +98,10 @@ def _sqlite_busy() -> sqlite3.OperationalError:
 )
 def test_unreachable_or_busy_databases_are_transient(error: DBAPIError) -> None:
     assert is_transient_failure(error)
+
+
+def test_waiting_too_long_for_a_pooled_connection_is_transient() -> None:
+    assert is_transient_failure(PoolTimeout("QueuePool limit of size 5 overflow 10 reached"))
 
 
 def test_sqlite_busy_is_transient_raw_or_wrapped() -> None:

@@ -75,6 +75,18 @@ class TestIfMatch:
         assert client.get(f"{API}/events/{cited_event[0]}").get_json()["version"] == 1
         assert client.get(f"{API}/sources/{source_id}").get_json()["publisher"] == "ANI"
 
+    def test_missing_citation_is_404_whatever_the_if_match(self, client, tokens, cited_event):
+        event_id, citation_id = cited_event
+        headers = {**tokens.editor, "If-Match": '"stale"'}
+        response = client.delete(f"{API}/events/{event_id}/citations/nope", headers=headers)
+        assert response.status_code == 404
+        assert response.get_json()["detail"] == "The event has no citation 'nope'."
+        # The citation that is there still needs the current ETag.
+        response = client.delete(
+            f"{API}/events/{event_id}/citations/{citation_id}", headers=headers
+        )
+        assert response.status_code == 412
+
     def test_stale_if_match_is_412_with_the_current_etag(self, client, tokens, cited_event):
         event_id, _ = cited_event
         stale = etag(client, event_id)
@@ -93,19 +105,6 @@ class TestIfMatch:
             assert response.get_json()["current_etag"] == current
         after = client.get(f"{API}/events/{event_id}").get_json()
         assert (after["summary"], after["version"], len(after["citations"])) == ("first edit", 2, 1)
-
-    @pytest.mark.parametrize("citation_id", ["00000000-0000-4000-8000-000000000000", "not-an-id"])
-    def test_a_citation_url_that_names_nothing_is_404_before_the_precondition(
-        self, client, tokens, cited_event, citation_id
-    ):
-        event_id, _ = cited_event
-        response = client.delete(
-            f"{API}/events/{event_id}/citations/{citation_id}",
-            headers={**tokens.editor, "If-Match": '"stale"'},
-        )
-        assert response.status_code == 404
-        assert response.get_json()["detail"] == f"The event has no citation '{citation_id}'."
-        assert len(client.get(f"{API}/events/{event_id}").get_json()["citations"]) == 1
 
     def test_etag_changes_with_every_kind_of_change(self, client, tokens, cited_event):
         event_id, citation_id = cited_event

@@ -10,7 +10,7 @@ from flask_cors import CORS
 from flask_migrate import Migrate
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import auth, cli, docs, errors, http, limits, schema_version
+from . import auth, cli, docs, errors, http, limits, schema_version, security
 from .api import register_blueprints
 from .config import settings
 from .db import db, init_database
@@ -43,6 +43,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     schema_version.init_app(app)
     http.init_app(app)
+    security.init_app(app)
     limits.init_app(app)
     auth.init_app(app)
     cli.init_app(app)

@@ -12,6 +12,7 @@ from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import Delete, event
 from sqlalchemy.engine import CursorResult, Engine, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from .models import Base
 
@@ -48,6 +49,9 @@ def engine_options(config: Mapping[str, Any]) -> dict[str, Any]:
     )
     return {
         "pool_pre_ping": True,
+        # Waiting for a pooled connection (all in use by requests that wait on a lock)
+        # is bounded like waiting for a new one.
+        "pool_timeout": config["DATABASE_CONNECT_TIMEOUT"],
         "connect_args": {"connect_timeout": config["DATABASE_CONNECT_TIMEOUT"], "options": bounds},
     }
 
@@ -90,6 +94,8 @@ def is_transient_failure(error: BaseException) -> bool:
     """Whether ``error`` says the database is unreachable or busy for now, so that
     the same request may succeed later (a 503), rather than that it failed (a 500).
     """
+    if isinstance(error, PoolTimeout):
+        return True  # every pooled connection is in use: the database is slow or locked
     driver_error = error.orig if isinstance(error, DBAPIError) else error
     if isinstance(error, DBAPIError) and error.connection_invalidated:
         return True

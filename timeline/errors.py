@@ -17,6 +17,7 @@ from typing import Any
 import orjson
 from flask import Flask, Response, current_app
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge
 
 from .db import is_transient_failure, release_session
@@ -64,6 +65,10 @@ class Forbidden(ApiProblem):
 
 class NotFound(ApiProblem):
     code = 404
+
+
+class RequestTimeout(ApiProblem):
+    code = 408
 
 
 class Conflict(ApiProblem):
@@ -149,14 +154,19 @@ def _validation_detail(errors: FieldErrors) -> str:
     return f"The request has invalid input in: {fields}. See 'errors' for each field."
 
 
-def problem_response(error: HTTPException) -> Response:
-    status = error.code or 500
-    body: dict[str, Any] = {
+def problem_body(status: int, detail: str | None) -> dict[str, Any]:
+    """The members every problem document has; ``type`` is refined by the caller."""
+    return {
         "type": "about:blank",
         "title": HTTPStatus(status).phrase,
         "status": status,
-        "detail": error.description or HTTPStatus(status).description,
+        "detail": detail or HTTPStatus(status).description,
     }
+
+
+def problem_response(error: HTTPException) -> Response:
+    status = error.code or 500
+    body = problem_body(status, error.description)
     headers: dict[str, str] = {}
     if isinstance(error, ApiProblem):
         body["type"] = error.problem_type
@@ -216,5 +226,6 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, problem_response)
     app.register_error_handler(RequestEntityTooLarge, _body_too_large)
     app.register_error_handler(DBAPIError, _database_error)
+    app.register_error_handler(PoolTimeout, _database_error)
     app.register_error_handler(sqlite3.Error, _database_error)
     app.register_error_handler(Exception, _unexpected_error)

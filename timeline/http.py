@@ -2,14 +2,66 @@
 
 from __future__ import annotations
 
-from typing import Any
+import io
+from typing import IO, Any
 
 from flask import Flask, current_app, request
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.wsgi import get_content_length
 
 from .auth import require_token_for_reads
-from .errors import BadRequest, UnsupportedMediaType
+from .errors import BadRequest, RequestTimeout, UnsupportedMediaType
 
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+_READ_SIZE = 64 * 1024
+
+
+def _read_at_most(stream: IO[bytes], size: int) -> bytes:
+    """Up to ``size`` bytes, fewer only if the body ends first."""
+    chunks: list[bytes] = []
+    remaining = size
+    while remaining > 0:
+        chunk = stream.read(min(remaining, _READ_SIZE))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        remaining -= len(chunk)
+    return b"".join(chunks)
+
+
+def buffer_body() -> None:
+    """Read a write's whole body first, and refuse it if it is over the limit.
+
+    However it is framed (Content-Length or chunked), at most the limit plus one
+    byte is read: one byte more is a 413. werkzeug's own stream stops quietly at
+    the limit, so a longer chunked body would be cut and the rest ignored. The
+    body is then handed on from memory, so nothing after this (the token check,
+    the database) waits on a slow client.
+    """
+    if request.method not in _BODY_METHODS or request.routing_exception is not None:
+        return
+    environ = request.environ
+    limit: int = current_app.config["MAX_CONTENT_LENGTH"]
+    declared = get_content_length(environ)
+    if declared is not None and declared > limit:
+        raise RequestEntityTooLarge()
+    if declared is None and not environ.get("wsgi.input_terminated"):
+        return  # no length and a server that does not end the stream: werkzeug reads nothing
+    try:
+        body = _read_at_most(environ["wsgi.input"], limit + 1 if declared is None else declared)
+    except TimeoutError as error:  # the server's socket timeout (gunicorn.conf.py)
+        raise RequestTimeout("The request body stopped arriving before it was complete.") from error
+    except Exception as error:  # the server's stream raises its own framing errors
+        raise BadRequest(f"The request body could not be read: {error}") from error
+    if len(body) > limit:
+        raise RequestEntityTooLarge()
+    if declared is not None and len(body) < declared:
+        raise BadRequest(
+            f"The request body ended after {len(body)} of its {declared} bytes (Content-Length)."
+        )
+    environ["wsgi.input"] = io.BytesIO(body)
+    environ["CONTENT_LENGTH"] = str(len(body))
+    environ.pop("HTTP_TRANSFER_ENCODING", None)
 
 
 def require_json_body() -> None:
@@ -55,5 +107,6 @@ def public_url_for(endpoint: str, **values: Any) -> str:
 
 def init_app(app: Flask) -> None:
     app.before_request(require_host)
+    app.before_request(buffer_body)
     app.before_request(require_json_body)
     app.before_request(require_token_for_reads)

@@ -59,7 +59,8 @@ class _EveryResponse(BasePlugin):
     - any operation: 400 (no valid Host header, unless PUBLIC_BASE_URL is set; a cursor
       that breaks its pattern) and 422 (a query parameter it does not declare, or a
       single-valued one given twice);
-    - a request body: 400 (not JSON), 413 (too large), 415 (not application/json), 422;
+    - a request body: 400 (not JSON, or broken framing), 408 (stopped arriving), 413 (too
+      large), 415 (not application/json), 422;
     - a path parameter: 404;
     - a 200 with an ETag (answered by ``conditional``): 304 to If-None-Match;
     - no security of its own (a read): an optional bearer token, and 401 when the operator
@@ -82,7 +83,7 @@ class _EveryResponse(BasePlugin):
             add(400)
             add(422)
             if "requestBody" in operation:
-                for status in (413, 415):
+                for status in (408, 413, 415):
                     add(status)
             if path and "{" in path:
                 add(404)

@@ -253,12 +253,15 @@ def add_citation(event: Event, data: dict[str, Any], actor: str) -> Citation:
 
 
 def citation_of(event: Event, citation_id: str) -> Citation:
-    """The event's citation with this id; 404 when it has none."""
     stored = _stored_id(citation_id)
     citation = next((c for c in event.citations if c.id == stored), None)
     if citation is None:
         raise NotFound(f"The event has no citation '{citation_id}'.")
     return citation
+
+
+def remove_citation(event: Event, citation: Citation) -> None:
+    event.citations.remove(citation)
 
 
 # --- reviews ------------------------------------------------------------------

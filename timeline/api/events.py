@@ -205,10 +205,10 @@ class CitationById(MethodView):
     def delete(self, event_id: str, citation_id: str) -> Any:
         """Remove a citation from an event"""
         event = services.get_event(event_id)
-        # A URL that names no citation is a 404, whatever its If-Match says.
+        # A citation that is not there is a 404 whatever the If-Match (RFC 9110 13.2.1).
         citation = services.citation_of(event, citation_id)
         check_if_match(event)
-        event.citations.remove(citation)
+        services.remove_citation(event, citation)
         return Response(status=204, headers=_etag_header(event))
 
 
