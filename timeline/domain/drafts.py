@@ -223,11 +223,17 @@ def _weekday(sentence: str, published_on: dt.date, future: bool) -> DateFound | 
     if match is None:
         return None
     target = _WEEKDAYS.index(match.group(1))
-    shift = (target - published_on.weekday()) % 7
-    if future or match.group(0).startswith("next"):
-        day = published_on + dt.timedelta(days=shift or 7)
+    # "On Monday" in a report of a Monday is that day; "next"/"last" never is.
+    ahead = (target - published_on.weekday()) % 7
+    behind = (published_on.weekday() - target) % 7
+    if match.group(0).startswith("next"):
+        day = published_on + dt.timedelta(days=ahead or 7)
+    elif match.group(0).startswith("last"):
+        day = published_on - dt.timedelta(days=behind or 7)
+    elif future:
+        day = published_on + dt.timedelta(days=ahead)
     else:
-        day = published_on - dt.timedelta(days=(7 - shift) % 7 or 7)
+        day = published_on - dt.timedelta(days=behind)
     return DateFound(_day(day), None, False, match.group(0))
 
 
