@@ -63,7 +63,7 @@ _FIELD_ORDER = [
     "claim_status",
     "deleted",
 ]
-_SOURCE_FIELDS = ("url", "title", "publisher", "published_on", "author", "archive_url")
+_SOURCE_FIELDS = ("url", "title", "publisher", "published_on", "author", "archive_url", "text")
 _CITATION_FIELDS = ("quote", "stance", "source_seq")
 
 _ACTOR = "timeline.actor"

@@ -40,6 +40,8 @@ MAX_URL = 2048
 MAX_COUNTRIES = 20
 MAX_LIST = 50
 MAX_TAG = 50
+# A source's text: a long article fits, a book does not.
+MAX_SOURCE_TEXT = 200_000
 MAX_PAGE = 200
 DEFAULT_PAGE = 50
 
@@ -99,13 +101,7 @@ class LocationSchema(Schema):
             raise ValidationError("Give both lat and lon, or neither.", "lat")
 
 
-class SourceCreateSchema(Schema):
-    """A source as a client sends it: every field but the id, which the server sets.
-
-    A schema of its own (not SourceSchema's read-only id) so that generated
-    clients that ignore readOnly do not send an id.
-    """
-
+class _SourceFields(Schema):
     url = HttpUrl(required=True, validate=validate.Length(max=MAX_URL))
     title = Text(required=True, validate=validate.Length(1, 500))
     publisher = Text(allow_none=True, validate=validate.Length(max=MAX_NAME))
@@ -114,7 +110,34 @@ class SourceCreateSchema(Schema):
     archive_url = HttpUrl(allow_none=True, validate=validate.Length(max=MAX_URL))
 
 
+class SourceCreateSchema(_SourceFields):
+    """A source as a client sends it: every field but the id, which the server sets.
+
+    A schema of its own (not SourceSchema's read-only id) so that generated
+    clients that ignore readOnly do not send an id.
+    """
+
+    text = Text(
+        multiline=True,
+        allow_none=True,
+        validate=validate.Length(max=MAX_SOURCE_TEXT),
+        metadata={
+            "description": (
+                f"The document's text as the editor has it, up to {MAX_SOURCE_TEXT:,} "
+                "characters; never fetched by the server. The claim checks match "
+                "quotes and dates against it."
+            )
+        },
+    )
+
+
 class SourceSchema(SourceCreateSchema):
+    id = fields.String(required=True, dump_only=True)
+
+
+class CitedSourceSchema(_SourceFields):
+    """A source as a citation embeds it: without its text, which GET /sources/{id} returns."""
+
     id = fields.String(required=True, dump_only=True)
 
 
@@ -140,7 +163,7 @@ class CitationSchema(Schema):
     id = fields.String(required=True, dump_only=True)
     quote = Text(multiline=True, required=True, validate=validate.Length(1, MAX_TEXT))
     stance = StatusEnum(Stance, required=True)
-    source = fields.Nested(SourceSchema, required=True)
+    source = fields.Nested(CitedSourceSchema, required=True)
 
 
 class EventSchema(Schema):
