@@ -16,6 +16,7 @@ from marshmallow import (
 )
 
 from .cursors import SEQ_KEY, TIMELINE_KEY
+from .domain.checks import CODES, Severity
 from .domain.claims import ClaimStatus, Stance
 from .domain.countries import Country, InvalidPair, distinct_countries
 from .domain.dates import EventDate as DomainEventDate
@@ -166,6 +167,19 @@ class CitationSchema(Schema):
     source = fields.Nested(CitedSourceSchema, required=True)
 
 
+class CheckSchema(Schema):
+    """A weakness of the event's evidence, and what to do about it; never blocks a write."""
+
+    code = fields.String(required=True, validate=validate.OneOf(CODES))
+    severity = fields.String(required=True, validate=validate.OneOf([s.value for s in Severity]))
+    message = fields.String(required=True)
+    citation_id = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "The citation it is about (quote-not-in-source), else null"},
+    )
+
+
 class EventSchema(Schema):
     """An event as the API returns it."""
 
@@ -183,6 +197,16 @@ class EventSchema(Schema):
     tags = fields.List(fields.String(), required=True, attribute="tag_names")
     claim_status = StatusEnum(ClaimStatus, required=True)
     citations = fields.List(fields.Nested(CitationSchema), required=True)
+    checks = fields.List(
+        fields.Nested(CheckSchema),
+        required=True,
+        metadata={
+            "description": (
+                "The claim checks, computed again whenever the event, its citations or "
+                "their sources change"
+            )
+        },
+    )
     created_at = fields.DateTime(required=True)
     updated_at = fields.DateTime(required=True)
     version = fields.Integer(required=True)
@@ -289,6 +313,7 @@ _SET_BY_SERVER = {
     "updated_at": "Set by the server.",
     "date_precision": "Set by the server from the form of 'date'.",
     "date_label": "Set by the server from the date.",
+    "checks": "Set by the server from the event and its sources.",
 }
 
 
