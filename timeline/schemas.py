@@ -445,6 +445,17 @@ class ReviewSchema(Schema):
     reviewer = fields.String(required=True)
     note = fields.String(required=True)
     created_at = fields.DateTime(required=True)
+    checks = fields.List(
+        fields.Nested(CheckSchema),
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": (
+                "The event's claim checks when it was reviewed; null for reviews made "
+                "before the service computed checks"
+            )
+        },
+    )
 
 
 class CitationCountsSchema(Schema):
@@ -549,3 +560,7 @@ class SourceQuery(PageQuery):
 class ReviewQueueQuery(PageQuery):
     pair = CountryPairString(metadata={"description": "A country pair such as IN-RU"})
     status = fields.String(validate=validate.OneOf(["unverified", "in_review"]))
+    check = fields.String(
+        validate=validate.OneOf(CODES),
+        metadata={"description": "Keep events that carry the claim check with this code"},
+    )
