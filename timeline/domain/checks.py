@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import functools
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -96,7 +97,8 @@ def run_checks(event: EventFacts) -> list[Check]:
     supporting = [c for c in event.citations if c.stance is Stance.SUPPORTS]
     found = [*_quotes_not_in_sources(event.citations), *_sources_checks(event.citations)]
     found += _reported_before(event.date, supporting)
-    found += _date_in_texts(event.date, [c.source for c in supporting if c.source.text])
+    with_text = {c.source.id: c.source for c in supporting if c.source.text}
+    found += _date_in_texts(event.date, list(with_text.values()))
     if not supporting:
         found.append(
             Check(
@@ -127,8 +129,18 @@ def normalise_for_matching(text: str) -> str:
     return _WHITESPACE.sub(" ", text.casefold().translate(_SAME_CHARACTERS)).strip()
 
 
+# A source's text is read once however many events and citations quote it (a source
+# edit checks every event citing it again in one transaction).
+_TEXTS_CACHED = 8
+
+
+@functools.lru_cache(maxsize=_TEXTS_CACHED)
+def _normalised_text(text: str) -> str:
+    return normalise_for_matching(text)
+
+
 def quote_in_text(quote: str, text: str) -> bool:
-    return normalise_for_matching(quote) in normalise_for_matching(text)
+    return normalise_for_matching(quote) in _normalised_text(text)
 
 
 def _quotes_not_in_sources(citations: Sequence[CitationFacts]) -> Iterator[Check]:
@@ -250,7 +262,8 @@ def _mention(year: int | None, month: int | None, day: int | None) -> _Mention |
     return _Mention(year, month, day)
 
 
-def date_mentions(text: str) -> set[_Mention]:
+@functools.lru_cache(maxsize=_TEXTS_CACHED)
+def date_mentions(text: str) -> frozenset[_Mention]:
     """Every date the text gives, at the precision it gives it."""
     found: set[_Mention | None] = set()
     for form in _DATE_FORMS:
@@ -268,7 +281,7 @@ def date_mentions(text: str) -> set[_Mention]:
         first, second, year = (int(part) for part in match.groups())
         found.add(_mention(year, second, first))
         found.add(_mention(year, first, second))
-    return {mention for mention in found if mention is not None}
+    return frozenset(mention for mention in found if mention is not None)
 
 
 def _agreement(mention: _Mention, start: PartialDate, published_on: dt.date | None) -> int:
