@@ -11,11 +11,11 @@ test in test_operations.py keeps the two equal), with one change: the
 ``default`` catch-all response is dropped, so that every status code the server
 sends must be documented by its own entry.
 
-Every check runs as schemathesis ships it, with two additions to the statuses it
-expects, both the HTTP answers the product's contract requires: a schema-valid
+Every check runs as schemathesis ships it, with three additions to the statuses it
+expects, all HTTP answers the product's contract requires: a schema-valid
 request may meet 410 (the event was deleted) or 412 (its If-Match is stale; in
-the stateful phase an earlier response's ETag often is), and a missing If-Match
-is answered 428 (RFC 6585), not 400.
+the stateful phase an earlier response's ETag often is), a missing If-Match
+is answered 428 (RFC 6585), not 400, and an invalid body past the body limit 413.
 
 JSON Schema cannot state every input rule, so ``keep_positive_cases_valid``
 keeps the cases schemathesis means as valid within the rules it cannot read:
@@ -78,6 +78,12 @@ def committed_spec() -> dict[str, Any]:
 def make_config() -> Any:
     positive = ["2xx", "3xx", "401", "403", "404", "409", "410", "412", "429", "5xx"]
     missing_header = ["400", "401", "403", "406", "415", "422", "428"]
+    # A string past a maxLength can also make the body pass the 1 MiB body limit (a
+    # source's text of 200,000 escaped characters does): 413 rejects it too.
+    negative = [
+        *("400", "401", "403", "404", "405", "406", "409", "413", "415", "422", "428", "429"),
+        "5xx",
+    ]
     return schemathesis.Config.from_dict(
         {
             "seed": SEED,
@@ -87,6 +93,7 @@ def make_config() -> Any:
                 "enabled": True,
                 "positive_data_acceptance": {"expected-statuses": positive},
                 "missing_required_header": {"expected-statuses": missing_header},
+                "negative_data_rejection": {"expected-statuses": negative},
             },
         }
     )

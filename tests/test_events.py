@@ -54,6 +54,25 @@ class TestCreateEvent:
                     },
                 }
             ],
+            # The source has no text: only the checks of its sources and dates.
+            "checks": [
+                {
+                    "code": "single-source",
+                    "severity": "warning",
+                    "message": "Every citation comes from one source. Find an independent "
+                    "report of the event and cite it too.",
+                    "citation_id": None,
+                },
+                {
+                    "code": "reported-before-event",
+                    "severity": "warning",
+                    "message": "Every supporting source was published before the event's "
+                    "date (5 Nov 2019; the latest on 2019-10-29): they report a plan or a "
+                    "schedule, not that it happened. Cite a report published on or after the "
+                    "date that confirms it took place.",
+                    "citation_id": None,
+                },
+            ],
             "created_at": body["created_at"],
             "updated_at": body["created_at"],
             "version": 1,

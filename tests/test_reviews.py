@@ -32,7 +32,13 @@ class TestCreateReview:
             "reviewer": "reviewer",
             "note": "Two sources agree.",
             "created_at": body["created_at"],
+            # The event's checks as the reviewer saw them (they never block a review).
+            "checks": client.get(f"{API}/events/{event['id']}").get_json()["checks"],
         }
+        assert [check["code"] for check in body["checks"]] == [
+            "single-source",
+            "reported-before-event",
+        ]
         assert response.headers["ETag"] == f'"{event["id"]}.v3"'
         current = client.get(f"{API}/events/{event['id']}").get_json()
         assert (current["claim_status"], current["version"]) == ("verified", 3)

@@ -27,8 +27,43 @@ class TestCreateSource:
             "published_on": "2019-10-29",
             "author": "ANI staff",
             "archive_url": None,
+            "text": None,
         }
         assert client.get(response.headers["Location"]).get_json() == body
+
+    def test_text_is_returned_on_the_source_but_not_on_citing_events(self, client, tokens):
+        text = "New Delhi, Oct 29 (ANI): The visit\nis scheduled to start from November 5."
+        source = _create(client, tokens.editor, text=text).get_json()
+        assert source["text"] == text
+        assert client.get(f"{API}/sources/{source['id']}").get_json()["text"] == text
+        event = create_event(
+            client,
+            tokens.editor,
+            citations=[{"source_id": source["id"], "quote": "The visit", "stance": "supports"}],
+        )
+        assert event["citations"][0]["source"] == {
+            key: value for key, value in source.items() if key != "text"
+        }
+
+    def test_inline_source_of_a_new_event_carries_its_text(self, client, tokens):
+        inline = source_body(text="The minister arrived on 5 November 2019.")
+        event = create_event(
+            client,
+            tokens.editor,
+            citations=[{"source": inline, "quote": "The minister arrived", "stance": "supports"}],
+        )
+        source_id = event["citations"][0]["source"]["id"]
+        stored = client.get(f"{API}/sources/{source_id}").get_json()
+        assert stored["text"] == "The minister arrived on 5 November 2019."
+
+    def test_text_up_to_200000_characters(self, client, tokens):
+        longest = _create(client, tokens.editor, text="a" * 200_000)
+        assert longest.status_code == 201
+        response = _create(client, tokens.editor, url="https://example.org/b", text="a" * 200_001)
+        assert response.status_code == 422
+        assert response.content_type == "application/problem+json"
+        assert response.get_json()["errors"] == {"text": ["Longer than maximum length 200000."]}
+        assert client.get(f"{API}/sources?url=https://example.org/b").get_json()["items"] == []
 
     def test_same_url_after_normalisation_is_409_naming_the_source(self, client, tokens):
         first = _create(client, tokens.editor).get_json()
@@ -172,6 +207,7 @@ class TestSourceEditsReopenDecidedClaims:
             {"title": "A different report"},
             {"publisher": "Reuters"},
             {"published_on": "2019-10-30"},
+            {"text": "India and Russia held talks."},
         ],
     )
     def test_substantive_edit_reopens_with_a_system_entry_naming_the_source(

@@ -9,7 +9,9 @@ transaction however many flushes it takes:
 2. the event gets a new version, so its ETag changes;
 3. a decided claim goes back to review, with a ``system`` entry saying why, when
    the change is substantive (``domain.claims``);
-4. its JSON is rendered again and its timeline rows rewritten (``read_model``).
+4. its claim checks are computed again (``domain.checks``), from the event, its
+   citations and their sources as they now stand;
+5. its JSON is rendered again and its timeline rows rewritten (``read_model``).
 
 An edited source gets a new version the same way. No code path calls these steps,
 so none can forget one. Who made the change comes from ``acting_as``, which
@@ -28,7 +30,9 @@ from sqlalchemy import inspect
 from sqlalchemy.orm import Session, SessionTransaction, UOWTransaction
 
 from .db import db
-from .domain.claims import SYSTEM_REVIEWER, ClaimStatus, reopen_note, status_after_edit
+from .domain.checks import CitationFacts, EventFacts, SourceFacts, run_checks
+from .domain.claims import SYSTEM_REVIEWER, ClaimStatus, Stance, reopen_note, status_after_edit
+from .domain.dates import PartialDate
 from .models import Citation, Event, EventRevision, Review, Source, new_id, utcnow
 from .read_model import render, write_timeline_rows
 
@@ -63,7 +67,7 @@ _FIELD_ORDER = [
     "claim_status",
     "deleted",
 ]
-_SOURCE_FIELDS = ("url", "title", "publisher", "published_on", "author", "archive_url")
+_SOURCE_FIELDS = ("url", "title", "publisher", "published_on", "author", "archive_url", "text")
 _CITATION_FIELDS = ("quote", "stance", "source_seq")
 
 _ACTOR = "timeline.actor"
@@ -204,9 +208,31 @@ def _reopen_if_substantive(
             reviewer=SYSTEM_REVIEWER,
             note=reopen_note(actor, status, _ordered(change.fields), change.sources.values()),
             created_at=utcnow(),
+            checks=event.checks,
         )
     )
     event.claim_status = reopened.value
+
+
+def event_facts(event: Event) -> EventFacts:
+    """What the claim checks read of an event."""
+    return EventFacts(
+        PartialDate.parse(event.date),
+        [
+            CitationFacts(
+                citation.id,
+                citation.quote,
+                Stance(citation.stance),
+                SourceFacts(
+                    citation.source.id,
+                    citation.source.publisher,
+                    citation.source.published_on,
+                    citation.source.text,
+                ),
+            )
+            for citation in event.citations
+        ],
+    )
 
 
 def _before_flush(session: Session, _context: UOWTransaction, _instances: Any) -> None:
@@ -214,6 +240,7 @@ def _before_flush(session: Session, _context: UOWTransaction, _instances: Any) -
     created: set[Event] = session.info.setdefault(_CREATED, set())
     created.update(obj for obj in session.new if isinstance(obj, Event))
     for event, change in _collect(session).items():
+        event.checks = [check.as_json() for check in run_checks(event_facts(event))]
         # An event made in this transaction has no earlier version to keep.
         if event not in created:
             actor = _actor(session)

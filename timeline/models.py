@@ -18,8 +18,8 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
-    text,
 )
+from sqlalchemy import text as sql_text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry, relationship
 
 from .domain.claims import ClaimStatus, Stance
@@ -91,10 +91,12 @@ class Source(Base):
     published_on: Mapped[dt.date | None]
     author: Mapped[str | None] = mapped_column(String(200))
     archive_url: Mapped[str | None] = mapped_column(String(2048))
+    # The document's text as the editor submitted it (never fetched).
+    text: Mapped[str | None] = mapped_column(Text)
     created_by: Mapped[str] = mapped_column(String(80))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
-    version: Mapped[int] = mapped_column(default=1, server_default=text("1"))
+    version: Mapped[int] = mapped_column(default=1, server_default=sql_text("1"))
 
     citations: Mapped[list[Citation]] = relationship(back_populates="source")
 
@@ -140,6 +142,8 @@ class Event(Base):
     deleted_by: Mapped[str | None] = mapped_column(String(80))
     version: Mapped[int] = mapped_column(default=1)
     document: Mapped[str] = mapped_column(Text, default="")
+    # The claim checks (domain.checks) as the API returns them; changes keeps them current.
+    checks: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
 
     countries: Mapped[list[EventCountry]] = relationship(
         cascade="all, delete-orphan", order_by="EventCountry.code", lazy="selectin"
@@ -277,6 +281,8 @@ class Review(Base):
     reviewer: Mapped[str] = mapped_column(String(80))
     note: Mapped[str] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # The event's checks when it was reviewed; None for reviews made before checks existed.
+    checks: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
 
     event: Mapped[Event] = relationship(lazy="joined")
 

@@ -16,6 +16,7 @@ from marshmallow import (
 )
 
 from .cursors import SEQ_KEY, TIMELINE_KEY
+from .domain.checks import CODES, Severity
 from .domain.claims import ClaimStatus, Stance
 from .domain.countries import Country, InvalidPair, distinct_countries
 from .domain.dates import EventDate as DomainEventDate
@@ -40,6 +41,8 @@ MAX_URL = 2048
 MAX_COUNTRIES = 20
 MAX_LIST = 50
 MAX_TAG = 50
+# A source's text: a long article fits, a book does not.
+MAX_SOURCE_TEXT = 200_000
 MAX_PAGE = 200
 DEFAULT_PAGE = 50
 
@@ -99,13 +102,7 @@ class LocationSchema(Schema):
             raise ValidationError("Give both lat and lon, or neither.", "lat")
 
 
-class SourceCreateSchema(Schema):
-    """A source as a client sends it: every field but the id, which the server sets.
-
-    A schema of its own (not SourceSchema's read-only id) so that generated
-    clients that ignore readOnly do not send an id.
-    """
-
+class _SourceFields(Schema):
     url = HttpUrl(required=True, validate=validate.Length(max=MAX_URL))
     title = Text(required=True, validate=validate.Length(1, 500))
     publisher = Text(allow_none=True, validate=validate.Length(max=MAX_NAME))
@@ -114,7 +111,34 @@ class SourceCreateSchema(Schema):
     archive_url = HttpUrl(allow_none=True, validate=validate.Length(max=MAX_URL))
 
 
+class SourceCreateSchema(_SourceFields):
+    """A source as a client sends it: every field but the id, which the server sets.
+
+    A schema of its own (not SourceSchema's read-only id) so that generated
+    clients that ignore readOnly do not send an id.
+    """
+
+    text = Text(
+        multiline=True,
+        allow_none=True,
+        validate=validate.Length(max=MAX_SOURCE_TEXT),
+        metadata={
+            "description": (
+                f"The document's text as the editor has it, up to {MAX_SOURCE_TEXT:,} "
+                "characters; never fetched by the server. The claim checks match "
+                "quotes and dates against it."
+            )
+        },
+    )
+
+
 class SourceSchema(SourceCreateSchema):
+    id = fields.String(required=True, dump_only=True)
+
+
+class CitedSourceSchema(_SourceFields):
+    """A source as a citation embeds it: without its text, which GET /sources/{id} returns."""
+
     id = fields.String(required=True, dump_only=True)
 
 
@@ -140,7 +164,20 @@ class CitationSchema(Schema):
     id = fields.String(required=True, dump_only=True)
     quote = Text(multiline=True, required=True, validate=validate.Length(1, MAX_TEXT))
     stance = StatusEnum(Stance, required=True)
-    source = fields.Nested(SourceSchema, required=True)
+    source = fields.Nested(CitedSourceSchema, required=True)
+
+
+class CheckSchema(Schema):
+    """A weakness of the event's evidence, and what to do about it; never blocks a write."""
+
+    code = fields.String(required=True, validate=validate.OneOf(CODES))
+    severity = fields.String(required=True, validate=validate.OneOf([s.value for s in Severity]))
+    message = fields.String(required=True)
+    citation_id = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "The citation it is about (quote-not-in-source), else null"},
+    )
 
 
 class EventSchema(Schema):
@@ -160,6 +197,16 @@ class EventSchema(Schema):
     tags = fields.List(fields.String(), required=True, attribute="tag_names")
     claim_status = StatusEnum(ClaimStatus, required=True)
     citations = fields.List(fields.Nested(CitationSchema), required=True)
+    checks = fields.List(
+        fields.Nested(CheckSchema),
+        required=True,
+        metadata={
+            "description": (
+                "The claim checks, computed again whenever the event, its citations or "
+                "their sources change"
+            )
+        },
+    )
     created_at = fields.DateTime(required=True)
     updated_at = fields.DateTime(required=True)
     version = fields.Integer(required=True)
@@ -266,6 +313,7 @@ _SET_BY_SERVER = {
     "updated_at": "Set by the server.",
     "date_precision": "Set by the server from the form of 'date'.",
     "date_label": "Set by the server from the date.",
+    "checks": "Set by the server from the event and its sources.",
 }
 
 
@@ -397,6 +445,17 @@ class ReviewSchema(Schema):
     reviewer = fields.String(required=True)
     note = fields.String(required=True)
     created_at = fields.DateTime(required=True)
+    checks = fields.List(
+        fields.Nested(CheckSchema),
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": (
+                "The event's claim checks when it was reviewed; null for reviews made "
+                "before the service computed checks"
+            )
+        },
+    )
 
 
 class CitationCountsSchema(Schema):
@@ -501,3 +560,7 @@ class SourceQuery(PageQuery):
 class ReviewQueueQuery(PageQuery):
     pair = CountryPairString(metadata={"description": "A country pair such as IN-RU"})
     status = fields.String(validate=validate.OneOf(["unverified", "in_review"]))
+    check = fields.String(
+        validate=validate.OneOf(CODES),
+        metadata={"description": "Keep events that carry the claim check with this code"},
+    )

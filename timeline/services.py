@@ -288,6 +288,8 @@ def post_review(event: Event, status: ClaimStatus, note: str, reviewer: str) -> 
         reviewer=reviewer,
         note=note,
         created_at=utcnow(),
+        # The checks as the reviewer saw them: they never block a review.
+        checks=event.checks,
     )
     db.session.add(review)
     event.claim_status = status.value

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from sqlalchemy import exists, select
+from sqlalchemy import String, cast, exists, select
 
 from ..auth import EDITOR, REVIEWER, role_required
 from ..domain.claims import AWAITING_REVIEW, Stance
@@ -27,13 +27,18 @@ class ReviewQueue(MethodView):
         """Events awaiting review, oldest first
 
         Each item carries its creator and its citation counts by stance, so a
-        reviewer can pick the next job (and skip their own).
+        reviewer can pick the next job (and skip their own); its event carries its
+        claim checks, and `check` keeps the events with one of them.
         """
         statuses = [args["status"]] if "status" in args else sorted(AWAITING_REVIEW)
         stmt = select(Event).where(Event.deleted_at.is_(None), Event.claim_status.in_(statuses))
         if "pair" in args:
             pair = pair_filter(args["pair"])
             stmt = stmt.where(exists().where(PairEvent.seq == Event.seq, PairEvent.pair == pair.id))
+        if "check" in args:
+            # A code appears quoted in the stored JSON only as a check's code (on
+            # PostgreSQL and SQLite alike, whatever the spacing), and has no LIKE wildcard.
+            stmt = stmt.where(cast(Event.checks, String).like(f'%"{args["check"]}"%'))
         events, next_cursor = seq_page(stmt, Event, args)
         return {"items": [_queue_item(event) for event in events], "next_cursor": next_cursor}
 

@@ -107,7 +107,7 @@ class SourceById(MethodView):
         """Edit a source
 
         Events that cite it show the change at once. An edit of its URL, title,
-        publisher or publication date changes the evidence of every claim that cites
+        publisher, publication date or text changes the evidence of every claim that cites
         it: each decided one goes back to `in_review`, with a `system` entry in its
         history naming the source.
         """

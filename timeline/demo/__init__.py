@@ -33,6 +33,7 @@ SOURCE: dict[str, Any] = {
     "published_on": dt.date(2019, 10, 29),
     "author": None,
     "archive_url": None,
+    "text": ARTICLE,
 }
 
 # (event fields, citations as (quote, stance), reviews as (status, note))

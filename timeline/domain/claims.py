@@ -55,8 +55,9 @@ SUBSTANTIVE_FIELDS = frozenset(
     {"title", "date", "end_date", "approximate", "countries", "location.country", "citations"}
 )
 
-# Edits to these fields of a source change the evidence of every claim that cites it.
-SUBSTANTIVE_SOURCE_FIELDS = frozenset({"url", "title", "publisher", "published_on"})
+# Edits to these fields of a source change the evidence of every claim that cites it;
+# its text is the evidence itself (what the quotes and dates are checked against).
+SUBSTANTIVE_SOURCE_FIELDS = frozenset({"url", "title", "publisher", "published_on", "text"})
 
 SYSTEM_REVIEWER = "system"
 
