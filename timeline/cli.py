@@ -9,8 +9,8 @@ from flask import Flask
 from flask.cli import AppGroup
 
 from .db import db
-from .errors import ApiProblem
 from .demo import load_demo
+from .errors import ApiProblem
 from .services import get_source, source_drafts
 from .writes import purge_expired_keys
 
