@@ -151,6 +151,12 @@ def test_places_only_within_the_events_countries() -> None:
     }
     assert place_in("a factory in Amethi", ["FR", "RU"]) is None
     assert place_in("talks in November in Russia", ["IN", "RU"]) is None
+    assert place_in("talks in Moscow", ["IN", "RU"]) == {
+        "name": "Moscow",
+        "country": "RU",
+        "lat": pytest.approx(55.75, abs=0.01),
+        "lon": pytest.approx(37.62, abs=0.01),
+    }
 
 
 def test_actors_people_after_titles_and_organisations() -> None:

@@ -429,7 +429,7 @@ _DEMONYMS = {
     "Afghan": "AF", "American": "US", "America": "US", "Argentine": "AR", "Australian": "AU",
     "Austrian": "AT", "Bangladeshi": "BD", "Belarusian": "BY", "Belgian": "BE",
     "Brazilian": "BR", "Britain": "GB", "British": "GB", "UK": "GB", "Bhutanese": "BT",
-    "Burmese": "MM", "Canadian": "CA", "Chinese": "CN", "Beijing": "CN", "Cuban": "CU",
+    "Burmese": "MM", "Canadian": "CA", "Chinese": "CN", "Cuban": "CU",
     "Czech": "CZ", "Danish": "DK", "Dutch": "NL", "Egyptian": "EG", "Emirati": "AE",
     "UAE": "AE", "Ethiopian": "ET", "Filipino": "PH", "Finnish": "FI", "French": "FR",
     "German": "DE", "Greek": "GR", "Indian": "IN", "Indonesian": "ID", "Iranian": "IR",
@@ -438,14 +438,19 @@ _DEMONYMS = {
     "North Korea": "KP", "North Korean": "KP", "Malaysian": "MY", "Maldivian": "MV",
     "Mexican": "MX", "Mongolian": "MN", "Nepalese": "NP", "Nepali": "NP", "Nigerian": "NG",
     "Norwegian": "NO", "Pakistani": "PK", "Polish": "PL", "Portuguese": "PT", "Qatari": "QA",
-    "Russian": "RU", "Russia": "RU", "Moscow": "RU", "Saudi": "SA", "Singaporean": "SG",
+    "Russian": "RU", "Russia": "RU", "Saudi": "SA", "Singaporean": "SG",
     "South African": "ZA", "Spanish": "ES", "Sri Lankan": "LK", "Swedish": "SE",
     "Swiss": "CH", "Syrian": "SY", "Syria": "SY", "Taiwanese": "TW", "Taiwan": "TW",
     "Thai": "TH", "Turkish": "TR", "Turkey": "TR", "Ukrainian": "UA", "US": "US",
     "U.S.": "US", "United States": "US", "Vietnamese": "VN", "Vietnam": "VN",
     "Venezuelan": "VE", "Venezuela": "VE", "Bolivia": "BO", "Tanzania": "TZ",
-    "Laos": "LA", "Moldova": "MD", "New Delhi": "IN", "Washington": "US", "Tokyo": "JP",
-    "Kremlin": "RU", "Islamabad": "PK", "Tehran": "IR", "Kyiv": "UA",
+    "Laos": "LA", "Moldova": "MD", "Kremlin": "RU",
+}  # fmt: skip
+# Capitals that stand for their governments ("talks between Moscow and New Delhi"),
+# and are also places.
+_CAPITALS = {
+    "Beijing": "CN", "Islamabad": "PK", "Kyiv": "UA", "Moscow": "RU", "New Delhi": "IN",
+    "Tehran": "IR", "Tokyo": "JP", "Washington": "US",
 }  # fmt: skip
 
 
@@ -458,6 +463,7 @@ def _country_pattern() -> tuple[re.Pattern[str], dict[str, str]]:
             if name and "," not in name and "(" not in name:
                 names[name] = record.alpha_2
     names.update(_DEMONYMS)
+    names.update(_CAPITALS)
     alternatives = sorted(names, key=len, reverse=True)
     pattern = re.compile(r"(?<![\w.])(?:" + "|".join(map(re.escape, alternatives)) + r")(?!\w)")
     return pattern, names
@@ -516,7 +522,8 @@ def place_in(sentence: str, countries: list[str]) -> dict[str, Any] | None:
         # Try the longest name first: "New Delhi" before "New".
         for length in range(len(words), 0, -1):
             candidate = " ".join(words[:length])
-            if candidate in country_names or candidate in _MONTH_NAMES or candidate in _WEEKDAYS:
+            not_a_town = candidate in country_names and candidate not in _CAPITALS
+            if not_a_town or candidate in _MONTH_NAMES or candidate in _WEEKDAYS:
                 break
             towns = [t for t in _gazetteer().get(_fold(candidate), []) if t[1] in countries]
             if towns:
