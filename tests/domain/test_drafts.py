@@ -7,8 +7,10 @@ from importlib import resources
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from timeline.domain.dates import PartialDate
+from timeline.domain.dates import EventDate, PartialDate
 from timeline.domain.drafts import (
     actors_in,
     countries_in,
@@ -170,3 +172,26 @@ def test_actors_people_after_titles_and_organisations() -> None:
         "Hindustan Aeronautics Limited",
         "DRDO",
     ]
+
+
+_WORDS = st.sampled_from(
+    [
+        "India", "Russian", "signed", "on", "Monday", "next", "last", "week", "the", "first",
+        "of", "November", "5", "31", "February", "2019", "in", "Amethi", "recently", "over",
+        "five", "decades", "years", "ago", "9999", "0001", "Defence", "Minister", "Rajnath",
+        "Singh", "HAL", "will", "yesterday", ".", "\n\n", "(ANI)", "from", "to", "month",
+    ]
+)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    words=st.lists(_WORDS | st.text(max_size=8), max_size=40),
+    published_on=st.dates(min_value=dt.date(1, 1, 1), max_value=dt.date(9999, 12, 31)),
+)
+def test_any_text_and_date_give_valid_drafts(words: list[str], published_on: dt.date) -> None:
+    text = " ".join(words)
+    for draft in propose(text, published_on, "s"):
+        event = draft["event"]
+        EventDate.parse(event["date"], event["end_date"], event["approximate"])
+        assert all(c["quote"] in text for c in event["citations"])

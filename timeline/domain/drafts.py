@@ -31,7 +31,7 @@ import dateparser
 import pycountry
 from dateutil.relativedelta import relativedelta
 
-from .dates import PartialDate
+from .dates import EventDate, PartialDate
 
 _MONTH_NAMES = [
     "January", "February", "March", "April", "May", "June",
@@ -62,8 +62,12 @@ _DATELINE = re.compile(
     + r"\s+\d{1,2}(?:,\s*\d{4})?\s*\([A-Za-z]+\)\s*[:\-\u2013\u2014]\s*"
 )
 _AGENCY_TAIL = re.compile(r"\s*\((?:ANI|AFP|AP|PTI|Reuters|IANS|TASS|Xinhua)\)\s*$")
-_SENTENCE_END = re.compile(r'(?<=[.!?])["\u201d\u2019\']?\s+(?=["\u201c\u2018\']?[A-Z])')
 _ABBREVIATIONS = ("Mr.", "Mrs.", "Ms.", "Dr.", "Gen.", "Lt.", "Col.", "St.", "No.", "U.S.")
+# A full stop that is not an abbreviation's, before a capital.
+_SENTENCE_END = re.compile(
+    "".join(f"(?<!{re.escape(abbreviation)})" for abbreviation in _ABBREVIATIONS)
+    + r'(?<=[.!?])["\u201d\u2019\']?\s+(?=["\u201c\u2018\']?[A-Z])'
+)
 
 
 @dataclass(frozen=True)
@@ -161,11 +165,8 @@ def split_sentences(text: str) -> list[str]:
         paragraph = _AGENCY_TAIL.sub("", _DATELINE.sub("", paragraph)).strip()
         if not paragraph:
             continue
-        # Protect abbreviations' full stops from the splitter, then restore them.
-        for abbreviation in _ABBREVIATIONS:
-            paragraph = paragraph.replace(abbreviation, abbreviation.replace(".", "\0"))
         for sentence in _SENTENCE_END.split(paragraph):
-            sentence = sentence.replace("\0", ".").strip()
+            sentence = sentence.strip()
             if sentence:
                 sentences.append(sentence)
     return sentences
@@ -178,7 +179,15 @@ def resolve_date(sentence: str, published_on: dt.date) -> DateFound | None:
     """The first date expression of a sentence, resolved against the publication date."""
     future = bool(_FUTURE.search(sentence))
     for resolver in _RESOLVERS:
-        found = resolver(sentence, published_on, future)
+        try:
+            found = resolver(sentence, published_on, future)
+            if found is not None:
+                # Within the calendar an event can have (years 1 to 9999).
+                EventDate.parse(
+                    found.start.isoformat(), found.end and found.end.isoformat(), found.approximate
+                )
+        except (OverflowError, ValueError):
+            found = None  # before year 1 or after 9999: no date at all
         if found is not None:
             return found
     return None
@@ -262,14 +271,15 @@ def _relative_period(sentence: str, published_on: dt.date, future: bool) -> Date
     return DateFound(PartialDate(published_on.year + step), None, False, match.group(0))
 
 
+_MONTH_YEAR = re.compile(r"\b(?:in\s+|since\s+|by\s+)?(" + _MONTH + r")(?:\s+(\d{4}))?\b")
+
+
 def _month_and_year(sentence: str, published_on: dt.date, future: bool) -> DateFound | None:
-    match = re.search(r"\b(?:in\s+|since\s+|by\s+)?(" + _MONTH + r")(?:\s+(\d{4}))?\b", sentence)
     # A bare month needs a preposition ("in May"): "May" alone is usually the verb.
-    while match is not None and not (match.group(2) or match.group(0)[0].islower()):
-        match = re.search(
-            r"\b(?:in\s+|since\s+|by\s+)?(" + _MONTH + r")(?:\s+(\d{4}))?\b",
-            sentence[match.end() :],
-        )
+    match = next(
+        (m for m in _MONTH_YEAR.finditer(sentence) if m.group(2) or m.group(0)[0].islower()),
+        None,
+    )
     if match is None:
         return None
     month = _month_number(match.group(1))
