@@ -183,9 +183,8 @@ def resolve_date(sentence: str, published_on: dt.date) -> DateFound | None:
             found = resolver(sentence, published_on, future)
             if found is not None:
                 # Within the calendar an event can have (years 1 to 9999).
-                EventDate.parse(
-                    found.start.isoformat(), found.end and found.end.isoformat(), found.approximate
-                )
+                end = found.end.isoformat() if found.end else None
+                EventDate.parse(found.start.isoformat(), end, found.approximate)
         except (OverflowError, ValueError):
             found = None  # before year 1 or after 9999: no date at all
         if found is not None:
