@@ -22,6 +22,7 @@ import json
 import os
 import random
 import secrets
+import select
 import statistics
 import sys
 import tempfile
@@ -51,6 +52,8 @@ class Recorder:
         default_factory=lambda: collections.defaultdict(list)
     )
     bad_type: int = 0
+    # what the client saw when no answer came, by exception and message
+    no_answer: collections.Counter[str] = field(default_factory=collections.Counter)
 
     def add(self, status: int, seconds: float, content_type: str, has_body: bool) -> None:
         minute = int((time.monotonic() - self.started) // 60)
@@ -69,6 +72,13 @@ class Client:
         self.token = token
         self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
 
+    def _drop_if_closed_by_server(self) -> None:
+        """Reconnect if the server closed this idle keep-alive connection (gunicorn
+        does after `keepalive` seconds), as HTTP client libraries check before reuse."""
+        sock = self.connection.sock
+        if sock is not None and select.select([sock], [], [], 0)[0]:
+            self.connection.close()
+
     def send(
         self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None
     ) -> tuple[int, dict[str, str], Any]:
@@ -77,13 +87,16 @@ class Client:
         if body is not None:
             payload = json.dumps(body).encode()
             all_headers["Content-Type"] = "application/json"
+        self._drop_if_closed_by_server()
         begun = time.monotonic()
         try:
             self.connection.request(method, path, body=payload, headers=all_headers)
             response = self.connection.getresponse()
             raw = response.read()
-        except (OSError, http.client.HTTPException):
+        except (OSError, http.client.HTTPException) as error:
             self.connection.close()
+            with self.recorder.lock:
+                self.recorder.no_answer[f"{method} {type(error).__name__}: {error}"] += 1
             self.recorder.add(599, time.monotonic() - begun, "", False)
             return 599, {}, None
         self.recorder.add(
@@ -264,6 +277,8 @@ def main() -> int:
         f"server errors (5xx or no answer): {errors}; "
         f"answers with a body that is not JSON: {recorder.bad_type}"
     )
+    for what, count in recorder.no_answer.most_common():
+        print(f"  no answer x{count}: {what}")
     print(
         f"worker RSS KiB at start {sorted(rss_start.values())}, at end {sorted(rss_end.values())}"
     )
