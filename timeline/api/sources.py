@@ -14,6 +14,7 @@ from ..apidoc import id_parameter, links
 from ..auth import EDITOR, current_actor, role_required
 from ..domain.urls import url_key
 from ..errors import flatten_errors, invalid_input
+from ..limits import EXPENSIVE_READS, rate_limited
 from ..models import Source
 from ..read_model import seq_page
 from ..schemas import (
@@ -125,6 +126,7 @@ class SourceById(MethodView):
 class SourceDrafts(MethodView):
     @blp.doc(operationId="draftEventsFromSource")
     @role_required(EDITOR)
+    @rate_limited(EXPENSIVE_READS)  # reads the whole text; stores nothing
     @blp.response(200, DraftListSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT", description="The source has no text or no date")
