@@ -142,6 +142,9 @@ def test_a_sentence_with_one_country_takes_the_articles_next_one() -> None:
     [draft] = propose(text, dt.date(2019, 11, 3))
     assert draft["event"]["countries"] == ["IN", "RU"]
     assert draft["evidence"]["countries_from"] == "sentence and article"
+    [draft] = propose(text.replace("Russia will", "They will"), dt.date(2019, 11, 3))
+    assert draft["event"]["countries"] == ["IN", "RU"]
+    assert draft["evidence"]["countries_from"] == "article"
 
 
 def test_places_only_within_the_events_countries() -> None:

@@ -133,13 +133,13 @@ def propose(text: str, published_on: dt.date, source_id: str = "") -> list[dict[
         found = resolve_date(sentence, published_on)
         if found is None:
             continue
-        countries = countries_in(sentence)
-        countries_from = "sentence"
-        if len(countries) < 2:
+        named = countries_in(sentence)
+        countries, countries_from = named, "sentence"
+        if len(named) < 2:
             # An event joins two or more countries; the article's main ones fill the gap.
-            extra = [code for code in article_countries if code not in countries]
-            countries = sorted([*countries, *extra[: 2 - len(countries)]])
-            countries_from = "sentence and article" if countries else "article"
+            extra = [code for code in article_countries if code not in named]
+            countries = sorted([*named, *extra[: 2 - len(named)]])
+            countries_from = "sentence and article" if named else "article"
         draft = Draft(
             date=found,
             sentences=[sentence],
