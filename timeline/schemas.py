@@ -424,6 +424,46 @@ def check_date_range(start: str | None, end: str | None) -> None:
         raise ValidationError(str(error), error.field) from None
 
 
+class DraftEvidenceSchema(Schema):
+    date_expression = fields.String(
+        required=True,
+        metadata={"description": "The words the date was read from", "example": "November 5"},
+    )
+    date_expressions = fields.List(
+        fields.String(),
+        required=True,
+        metadata={"description": "Every date expression of the quoted sentences, the used first"},
+    )
+    countries_from = fields.String(
+        required=True,
+        validate=validate.OneOf(["sentence", "sentence and article", "article"]),
+        metadata={
+            "description": "Where the countries were named: in the quoted sentences, or "
+            "(fewer than two there) also the article's most named ones"
+        },
+    )
+
+
+class DraftSchema(Schema):
+    """An event the source's text proposes: not stored until accepted."""
+
+    n = fields.Integer(
+        required=True,
+        metadata={"description": "The draft's number in the source's current drafts, from 1"},
+    )
+    event = fields.Nested(
+        EventCreateSchema,
+        required=True,
+        metadata={"description": "A createEvent body: POST it to /events, edited or not"},
+    )
+    evidence = fields.Nested(DraftEvidenceSchema, required=True)
+
+
+class DraftListSchema(Schema):
+    source_id = fields.String(required=True)
+    items = fields.List(fields.Nested(DraftSchema), required=True)
+
+
 class ReviewCreateSchema(Schema):
     """A reviewer's decision on a claim."""
 

@@ -25,6 +25,7 @@ from .db import db
 from .domain.claims import ClaimStatus, ReviewRefused, Stance, check_review
 from .domain.countries import Country
 from .domain.dates import EventDate, InvalidDateField
+from .domain.drafts import propose
 from .domain.urls import url_key
 from .errors import Conflict, Gone, NotFound, UnprocessableEntity, invalid_field
 from .models import (
@@ -67,6 +68,33 @@ def get_source(source_id: str, *, field: str | None = None) -> Source:
         message = f"No source has the id '{source_id}'."
         raise invalid_field(field, message) if field is not None else NotFound(message)
     return source
+
+
+def source_drafts(source: Source) -> list[dict[str, Any]]:
+    """The draft events of a source's current text, numbered from 1.
+
+    Numbers are positions in what the text proposes now: after an edit of the text
+    or the publication date, draft n is the n-th of the new drafts.
+    """
+    if not source.text:
+        raise Conflict(
+            f"Source '{source.id}' has no text to propose events from; "
+            "add the article's text to the source first."
+        )
+    if source.published_on is None:
+        raise Conflict(
+            f"Source '{source.id}' has no publication date, which the article's dates "
+            "('on Monday', 'from November 5') are read against; add it to the source first."
+        )
+    drafts = propose(source.text, source.published_on, source.id)
+    return [{"n": n, **draft} for n, draft in enumerate(drafts, 1)]
+
+
+def source_draft(source: Source, n: int) -> dict[str, Any]:
+    drafts = source_drafts(source)
+    if not 1 <= n <= len(drafts):
+        raise NotFound(f"Source '{source.id}' has {len(drafts)} drafts; there is no draft {n}.")
+    return drafts[n - 1]
 
 
 def find_source_by_url(url: str) -> Source | None:

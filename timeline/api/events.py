@@ -65,7 +65,7 @@ def _etag_header(event: Event) -> dict[str, str]:
     return {"ETag": f'"{etag_of(event)}"'}
 
 
-def _event_response(event: Event, status: int = 200, **headers: str) -> Response:
+def event_response(event: Event, status: int = 200, **headers: str) -> Response:
     etag = _etag_header(event)
     return json_response(event.document, status, {**etag, **headers})
 
@@ -106,7 +106,7 @@ class Events(MethodView):
         """
         event = services.create_event(data, current_actor())
         location = url_for("events.EventById", event_id=event.id)
-        return _event_response(event, 201, Location=location)
+        return event_response(event, 201, Location=location)
 
 
 @blp.route("/events/<event_id>", parameters=[_EVENT_ID])
@@ -122,7 +122,7 @@ class EventById(MethodView):
         event = services.get_event(event_id)
         if "as_of" in args:
             return conditional(json_response(services.event_as_of(event, args["as_of"])))
-        return conditional(_event_response(event))
+        return conditional(event_response(event))
 
     @blp.doc(operationId="updateEvent")
     @links(200, **event_links("$response.body#/id"))
@@ -139,7 +139,7 @@ class EventById(MethodView):
         A substantive edit (title, date, countries) of a decided claim reopens it.
         """
         event = _editable_event(event_id)
-        return _event_response(services.update_event(event, data))
+        return event_response(services.update_event(event, data))
 
     @blp.doc(operationId="deleteEvent")
     @role_required(EDITOR)

@@ -6,15 +6,21 @@ from typing import Any
 
 from flask import Response, url_for
 from flask.views import MethodView
+from marshmallow import ValidationError
 from sqlalchemy import select
 
 from .. import services
 from ..apidoc import id_parameter, links
 from ..auth import EDITOR, current_actor, role_required
 from ..domain.urls import url_key
+from ..errors import flatten_errors, invalid_input
+from ..limits import EXPENSIVE_READS, rate_limited
 from ..models import Source
 from ..read_model import seq_page
 from ..schemas import (
+    DraftListSchema,
+    EventCreateSchema,
+    EventSchema,
     SourceCreateSchema,
     SourcePageSchema,
     SourcePatchSchema,
@@ -23,7 +29,7 @@ from ..schemas import (
 )
 from ..writes import check_if_match, etag_of, write_operation
 from . import ApiBlueprint, conditional, dump_response
-from .events import ETAG, requires_if_match
+from .events import CREATED, ETAG, event_response, requires_if_match
 
 blp = ApiBlueprint("sources", __name__, description="Documents that back events")
 
@@ -114,3 +120,48 @@ class SourceById(MethodView):
         source = services.get_source(source_id)
         check_if_match(source)
         return _source_response(services.update_source(source, data))
+
+
+@blp.route("/sources/<source_id>/drafts", parameters=[_SOURCE_ID])
+class SourceDrafts(MethodView):
+    @blp.doc(operationId="draftEventsFromSource")
+    @role_required(EDITOR)
+    @rate_limited(EXPENSIVE_READS)  # reads the whole text; stores nothing
+    @blp.response(200, DraftListSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT", description="The source has no text or no date")
+    def post(self, source_id: str) -> Any:
+        """Propose events from a source's text
+
+        Nothing is stored. Each draft's `event` is a createEvent body (dates read
+        against the source's publication date, countries, place, actors, the quoted
+        sentences); `evidence` says what it was read from. Accept draft `n` with
+        `POST .../drafts/{n}/accept`, or edit its `event` and POST it to /events.
+        """
+        source = services.get_source(source_id)
+        return {"source_id": source.id, "items": services.source_drafts(source)}
+
+
+@blp.route("/sources/<source_id>/drafts/<int:n>/accept", parameters=[_SOURCE_ID])
+class AcceptDraft(MethodView):
+    @blp.doc(operationId="acceptDraft")
+    @role_required(EDITOR)
+    @write_operation(idempotent=True)
+    @blp.response(201, EventSchema, headers=CREATED)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT", description="The source has no text or no date")
+    @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+    def post(self, source_id: str, n: int) -> Any:
+        """Create the event of draft n, unverified
+
+        `n` numbers the drafts of the source's text as it is now: if the text or the
+        publication date changed since you listed them, list them again.
+        """
+        draft = services.source_draft(services.get_source(source_id), n)
+        try:
+            data = EventCreateSchema().load(draft["event"])
+        except ValidationError as error:
+            raise invalid_input(flatten_errors(error.messages, "event")) from None
+        event = services.create_event(data, current_actor())
+        location = url_for("events.EventById", event_id=event.id)
+        return event_response(event, 201, Location=location)
