@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from tests.factories import source_body
 from timeline.db import db
+from timeline.demo import SOURCE as DEMO_SOURCE
 from timeline.domain.drafts import propose
 from timeline.models import Event
 
@@ -35,7 +36,7 @@ DEAL_QUOTE = (
 
 def _source(client, tokens, **overrides):
     response = client.post(
-        f"{API}/sources", json=source_body(text=SEED, **overrides), headers=tokens.editor
+        f"{API}/sources", json=source_body(**{"text": SEED, **overrides}), headers=tokens.editor
     )
     assert response.status_code == 201, response.get_json()
     return response.get_json()["id"]
@@ -140,6 +141,14 @@ class TestAccept:
         )
         assert _event_count(app) == 0
 
+    def test_a_draft_with_one_country_is_a_422_and_stores_nothing(self, app, client, tokens):
+        text = "PARIS, Dec 10 (Wire) - French ministers met on Monday. (AFP)"
+        source_id = _source(client, tokens, text=text, published_on="2019-12-10")
+        response = client.post(f"{API}/sources/{source_id}/drafts/1/accept", headers=tokens.editor)
+        assert response.status_code == 422
+        assert response.get_json()["errors"] == {"event.countries": ["Give 2 to 20 countries."]}
+        assert _event_count(app) == 0
+
     def test_a_drafts_event_posted_to_events_is_created(self, client, tokens):
         source_id = _source(client, tokens)
         drafts = client.post(f"{API}/sources/{source_id}/drafts", headers=tokens.editor)
@@ -163,3 +172,18 @@ def test_cli_prints_the_drafts_as_json(client, tokens, runner):
     missing = runner.invoke(args=["sources", "drafts", "nope"])
     assert missing.exit_code == 1
     assert "No source has the id 'nope'." in missing.output
+
+
+def test_the_demo_source_proposes_the_visit_and_the_deal(client, tokens, runner):
+    assert runner.invoke(args=["demo", "load"]).exit_code == 0
+    [source] = client.get(f"{API}/sources", query_string={"url": DEMO_SOURCE["url"]}).get_json()[
+        "items"
+    ]
+    response = client.post(f"{API}/sources/{source['id']}/drafts", headers=tokens.editor)
+    assert response.status_code == 200
+    events = [item["event"] for item in response.get_json()["items"]]
+    visit = next(e for e in events if e["date"] == "2019-11-05")
+    assert (visit["countries"], "Rajnath Singh" in visit["actors"]) == (["IN", "RU"], True)
+    deal = next(e for e in events if e["location"] and e["location"]["name"] == "Amethi")
+    assert (deal["date"], deal["approximate"]) == ("2019-10", True)
+    assert [c["quote"] for c in deal["citations"]] == [DEAL_QUOTE]
