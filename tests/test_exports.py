@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 
-from tests.factories import cite, create_event, review
+import pytest
+
+from tests.factories import SEED_URL, cite, create_event, etag, review, source_body
+from tests.jsonld_vocabulary import schema_org
+from timeline import create_app
+from timeline.config import settings
+from timeline.exports import claim_review_url
 
 API = "/api/v1"
 
@@ -85,45 +92,251 @@ class TestTimelineJsExport:
         assert body["events"] == []
 
 
+FACT_CHECKS = "https://factcheck.example.org/claims/{id}"
+EARLIEST = {
+    "url": "https://www.tass.com/defense/1",
+    "title": "AK-203 production deal",
+    "publisher": "TASS",
+    "published_on": "2019-10-28",
+}
+
+
+def _cite(client, headers, event_id, stance, **source):
+    response = client.post(
+        f"{API}/events/{event_id}/citations",
+        json={"source": source_body(**source), "quote": "A quoted sentence.", "stance": stance},
+        headers={**headers, "If-Match": etag(client, event_id)},
+    )
+    assert response.status_code == 201, response.get_json()
+
+
+def _claim_review(client, event_id, headers=None):
+    response = client.get(f"{API}/events/{event_id}/claim-review", headers=headers or {})
+    assert response.status_code == 200, response.get_json()
+    assert response.mimetype == "application/ld+json"
+    return response.get_json(force=True)
+
+
+def _appearance(url, title, published_on=None, publisher=None):
+    return {
+        "@type": "CreativeWork",
+        "url": url,
+        "headline": title,
+        **({"datePublished": published_on} if published_on else {}),
+        **({"publisher": {"@type": "Organization", "name": publisher}} if publisher else {}),
+    }
+
+
+@pytest.fixture
+def disputed(client, tokens):
+    """A disputed claim cited by two sources that carry it and one that disputes it,
+    with an earlier disputing and an earlier context source that must not count."""
+    event = create_event(client, tokens.editor, title="AK-203 deal signed")
+    event_id = event["id"]
+    _cite(
+        client,
+        tokens.editor,
+        event_id,
+        "supports",
+        url="https://example.org/undated",
+        title="Undated report",
+        publisher="Undated Daily",
+        published_on=None,
+    )
+    _cite(
+        client,
+        tokens.editor,
+        event_id,
+        "disputes",
+        url="https://example.org/rebuttal",
+        title="No deal yet",
+        publisher="Rebuttal Weekly",
+        published_on="2019-01-01",
+    )
+    _cite(client, tokens.editor, event_id, "supports")  # ANI, 29 Oct 2019
+    _cite(
+        client,
+        tokens.editor,
+        event_id,
+        "context",
+        url="https://example.org/background",
+        title="Background",
+        publisher="Archive",
+        published_on="2018-01-01",
+    )
+    _cite(client, tokens.editor, event_id, "supports", **EARLIEST)
+    _cite(client, tokens.editor, event_id, "supports")  # ANI again, another quote
+    reviewed = review(client, tokens.reviewer, event_id, "disputed", "Only Russia says so.")
+    assert reviewed.status_code == 201, reviewed.get_json()
+    return event_id
+
+
 class TestClaimReview:
-    def test_decided_claim(self, client, tokens):
-        event = create_event(client, tokens.editor, title="AK-203 deal signed")
-        cite(client, tokens.editor, event["id"], "disputes")
-        review(client, tokens.reviewer, event["id"], "false", "No deal was signed.")
-        response = client.get(f"{API}/events/{event['id']}/claim-review")
-        assert response.status_code == 200
-        assert response.mimetype == "application/ld+json"
-        body = response.get_json(force=True)
-        appearance = {
-            "@type": "CreativeWork",
-            "url": "https://www.aninews.in/news/national/general-news/india-russia-defence20191029/",
-            "headline": "India, Russia to push Make in India in defence",
-            "datePublished": "2019-10-29",
-        }
+    @pytest.fixture
+    def app_config(self):
+        return {"CLAIMREVIEW_URL_TEMPLATE": FACT_CHECKS, "PUBLISHER_NAME": "Desk"}
+
+    def test_decided_claim(self, client, disputed):
+        body = _claim_review(client, disputed)
+        first = _appearance(EARLIEST["url"], EARLIEST["title"], "2019-10-28", "TASS")
         assert body == {
             "@context": "https://schema.org",
             "@type": "ClaimReview",
-            "url": f"http://localhost{API}/events/{event['id']}",
+            "url": f"https://factcheck.example.org/claims/{disputed}",
             "claimReviewed": "AK-203 deal signed",
             "datePublished": body["datePublished"],
-            "author": {"@type": "Organization", "name": "Timeline"},
-            "reviewBody": "No deal was signed.",
+            "author": {"@type": "Organization", "name": "Desk"},
+            "reviewBody": "Only Russia says so.",
             "reviewRating": {
                 "@type": "Rating",
-                "ratingValue": 1,
+                "ratingValue": 3,
                 "bestRating": 5,
                 "worstRating": 1,
-                "alternateName": "False",
+                "name": "Disputed",
+                "alternateName": "Disputed",
             },
             "itemReviewed": {
                 "@type": "Claim",
-                "appearance": [appearance],
-                "firstAppearance": appearance,
+                "author": {"@type": "Organization", "name": "TASS"},
+                "datePublished": "2019-10-28",
+                # Only the sources that carry the claim, each once, earliest first.
+                "appearance": [
+                    first,
+                    _appearance(SEED_URL, source_body()["title"], "2019-10-29", "ANI"),
+                    _appearance(
+                        "https://example.org/undated", "Undated report", None, "Undated Daily"
+                    ),
+                ],
+                "firstAppearance": first,
             },
         }
+        assert body["datePublished"] == dt.date.today().isoformat()
+
+    def test_same_day_sources_keep_citation_order(self, client, tokens):
+        event = create_event(client, tokens.editor)
+        for url in ["https://example.org/b", "https://example.org/a", "https://example.org/c"]:
+            _cite(
+                client,
+                tokens.editor,
+                event["id"],
+                "supports",
+                url=url,
+                title=url,
+                publisher=None,
+                published_on="2019-10-29",
+            )
+        review(client, tokens.reviewer, event["id"], "verified")
+        claim = _claim_review(client, event["id"])["itemReviewed"]
+        assert [work["url"] for work in claim["appearance"]] == [
+            "https://example.org/b",
+            "https://example.org/a",
+            "https://example.org/c",
+        ]
+        # The first source names no publisher: the claim has no author rather than a guess.
+        assert (claim.get("author"), claim["datePublished"]) == (None, "2019-10-29")
+
+    def test_a_claim_no_source_carries_has_no_appearance(self, client, tokens):
+        event = create_event(client, tokens.editor)
+        cite(client, tokens.editor, event["id"], "disputes")
+        review(client, tokens.reviewer, event["id"], "false", "No deal was signed.")
+        body = _claim_review(client, event["id"])
+        assert body["itemReviewed"] == {"@type": "Claim"}
+        assert body["reviewRating"]["name"] == body["reviewRating"]["alternateName"] == "False"
+
+    def test_verified_is_rated_true(self, client, tokens):
+        event = create_event(client, tokens.editor)
+        cite(client, tokens.editor, event["id"])
+        review(client, tokens.reviewer, event["id"], "verified")
+        rating = _claim_review(client, event["id"])["reviewRating"]
+        assert (rating["ratingValue"], rating["name"], rating["alternateName"]) == (
+            5,
+            "Verified",
+            "True",
+        )
+
+    def test_url_ignores_what_the_request_says_its_host_is(self, client, disputed):
+        hostile = {
+            "Host": "evil.example",
+            "X-Forwarded-Host": "evil.example",
+            "X-Forwarded-Proto": "http",
+            "X-Forwarded-Prefix": "/evil",
+        }
+        url = _claim_review(client, disputed, hostile)["url"]
+        assert url == f"https://factcheck.example.org/claims/{disputed}"
+
+    def test_valid_schema_org_with_googles_fields(self, client, disputed):
+        body = _claim_review(client, disputed)
+        assert body["@context"] == "https://schema.org"
+        assert schema_org().problems(body) == []
+        # Google's ClaimReview fields (Search Central, "Fact check" structured data):
+        # required, then recommended.
+        assert {"claimReviewed", "reviewRating", "url"} <= body.keys()
+        assert {"author", "datePublished", "itemReviewed"} <= body.keys()
+        assert body["url"].startswith("https://")
+        assert {"alternateName", "ratingValue", "bestRating", "worstRating"} <= body[
+            "reviewRating"
+        ].keys()
+        assert body["author"]["name"]
+        claim = body["itemReviewed"]
+        assert {"author", "datePublished", "appearance", "firstAppearance"} <= claim.keys()
+
+    def test_the_checker_sees_what_schema_org_does_not_define(self):
+        wrong = {
+            "@type": "ClaimReview",
+            "url": "https://factcheck.example.org/claims/1",
+            "rating": 3,
+            "reviewRating": {"@type": "Rating", "headline": "x"},
+            "itemReviewed": {"@type": "Claim", "appearance": {"@type": "Verdict"}},
+            "author": "Desk",
+        }
+        assert schema_org().problems(wrong) == [
+            "$.rating: not a schema.org property",
+            "$.reviewRating[0].headline: not a property of Rating",
+            "$.itemReviewed[0].appearance[0]: a Verdict where ['CreativeWork'] is expected",
+            "$.author[0]: the literal 'Desk' where ['Organization', 'Person'] is expected",
+        ]
 
     def test_undecided_claim_has_none(self, client, tokens):
         event = create_event(client, tokens.editor)
         response = client.get(f"{API}/events/{event['id']}/claim-review")
         assert response.status_code == 404
         assert response.get_json()["type"] == "urn:timeline:problem:claim-not-decided"
+
+
+class TestClaimReviewUrlSetting:
+    def test_without_it_there_is_no_claim_review(self, client, disputed):
+        response = client.get(f"{API}/events/{disputed}/claim-review")
+        assert response.status_code == 404
+        assert response.mimetype == "application/problem+json"
+        problem = response.get_json()
+        assert problem["type"] == "urn:timeline:problem:claim-review-not-configured"
+        assert "CLAIMREVIEW_URL_TEMPLATE" in problem["detail"]
+
+    def test_read_from_the_environment(self, monkeypatch, tmp_path):
+        monkeypatch.setenv("CLAIMREVIEW_URL_TEMPLATE", " https://f.example.org/c/{id}?x=1 ")
+        assert settings(str(tmp_path))["CLAIMREVIEW_URL_TEMPLATE"] == (
+            "https://f.example.org/c/{id}?x=1"
+        )
+
+    def test_the_id_is_escaped_into_the_url(self):
+        assert claim_review_url("https://f.example.org/c?id={id}", "a/b c") == (
+            "https://f.example.org/c?id=a%2Fb%20c"
+        )
+
+    @pytest.mark.parametrize(
+        "value",
+        [
+            "https://factcheck.example.org/claims",
+            "https://factcheck.example.org/{slug}",
+            "https://factcheck.example.org/{id}/{}",
+            "https://factcheck.example.org/{id!r}",
+            "https://factcheck.example.org/{id:>40}",
+            "https://factcheck.example.org/{id",
+            "factcheck.example.org/{id}",
+            "ftp://factcheck.example.org/{id}",
+        ],
+    )
+    def test_a_bad_template_stops_the_app_at_start(self, monkeypatch, value):
+        monkeypatch.setenv("CLAIMREVIEW_URL_TEMPLATE", value)
+        with pytest.raises(ValueError, match=r"CLAIMREVIEW_URL_TEMPLATE must be .* \{id\}"):
+            create_app({"TESTING": True})

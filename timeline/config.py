@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from importlib.metadata import version
+from string import Formatter
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -28,6 +29,31 @@ def public_base_url(value: str | None) -> str | None:
             f"with no query or fragment (got {value!r})."
         )
     return url
+
+
+def claimreview_url_template(value: str | None) -> str | None:
+    """CLAIMREVIEW_URL_TEMPLATE, checked: the http(s) URL of the publisher's fact-check
+    page of an event, with ``{id}`` (the event id) as its one and only placeholder."""
+    if not value or not value.strip():
+        return None
+    template = value.strip()
+    try:
+        fields = [field for field in Formatter().parse(template) if field[1] is not None]
+    except ValueError:  # a lone "{" or "}"
+        fields = []
+    url = urlsplit(template.replace("{id}", "id"))
+    if (
+        not fields
+        or any(field[1:] != ("id", "", None) for field in fields)
+        or url.scheme not in {"http", "https"}
+        or not url.hostname
+    ):
+        raise ValueError(
+            "CLAIMREVIEW_URL_TEMPLATE must be an http or https URL with {id} (the event id) "
+            "as its only placeholder, such as https://factcheck.example.org/claims/{id} "
+            f"(got {value!r})."
+        )
+    return template
 
 
 def _whole_number(name: str, default: int = 0, minimum: int = 0) -> int:
@@ -58,6 +84,12 @@ def settings(instance_path: str) -> dict[str, Any]:
         "CORS_ORIGINS": os.environ.get("CORS_ORIGINS", "*"),
         # Named as the author of published ClaimReviews.
         "PUBLISHER_NAME": os.environ.get("PUBLISHER_NAME", "Timeline"),
+        # The publisher's own page of an event's fact check, the ClaimReview url:
+        # "https://factcheck.example.org/claims/{id}". Unset: no ClaimReview is served,
+        # since one without the page it describes is no use to a search engine.
+        "CLAIMREVIEW_URL_TEMPLATE": claimreview_url_template(
+            os.environ.get("CLAIMREVIEW_URL_TEMPLATE")
+        ),
         # Rate limits (timeline/limits.py), per token, or per address without one.
         # Writes: an editor at work or an import script at one a second stays under it.
         "RATELIMIT_WRITES": os.environ.get("RATELIMIT_WRITES", "60 per minute"),
@@ -73,7 +105,7 @@ def settings(instance_path: str) -> dict[str, Any]:
         # When Redis does not answer, count in memory rather than fail the request.
         "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
         # The scheme, host and path prefix of every absolute URL the API writes (Link
-        # headers, ClaimReview urls). Unset: the request's own, from its Host header.
+        # headers). Unset: the request's own, from its Host header.
         "PUBLIC_BASE_URL": public_base_url(os.environ.get("PUBLIC_BASE_URL")),
         # How many reverse proxies in front of the app to believe about the client's
         # scheme, host, port, prefix and address (X-Forwarded-*). 0: none are believed.

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+import re
+from collections.abc import Iterator, Sequence
+from itertools import chain
 from typing import Any
+from urllib.parse import quote
 
 import orjson
 
-from .domain.claims import CLAIM_REVIEW_RATINGS, ClaimStatus
+from .domain.claims import CLAIM_REVIEW_RATINGS, ClaimStatus, Stance
 from .domain.countries import CountryPair
 from .read_model import Page, timeline_page
 
@@ -42,8 +45,11 @@ CSV_COLUMNS = (
     "updated_at",
     "version",
 )
-# A cell starting with one of these is a formula to a spreadsheet; quote it as text.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# A text that starts with one of = + - @ tab CR is a formula to a spreadsheet. So is
+# each piece after a ';' (the separator of joined lists, and the one a spreadsheet in
+# many locales splits a CSV file on) or a line break (where such a split file starts a
+# row): a "'" before each one makes them text. Numbers are written as they are.
+_LIVE_FORMULA = re.compile(r"(?:^|(?<=[;\r\n]))(?=[=+\-@\t\r])")
 
 
 def timeline_events(pair: CountryPair, args: dict[str, Any]) -> Iterator[dict[str, Any]]:
@@ -64,12 +70,15 @@ def _chunks_from(pair: CountryPair, query: dict[str, Any], page: Page) -> Iterat
         page = timeline_page(pair, {**query, "cursor": page.next_cursor})
 
 
-def _cell(value: Any) -> str:
-    text = "" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
+def _cell(value: Any) -> str | int | float:
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, int | float) or value is None:
+        return "" if value is None else value
+    return _LIVE_FORMULA.sub("'", value)
 
 
-def csv_row(event: dict[str, Any]) -> list[str]:
+def csv_row(event: dict[str, Any]) -> list[str | int | float]:
     location = event["location"] or {}
     values = {
         **event,
@@ -88,11 +97,15 @@ def csv_row(event: dict[str, Any]) -> list[str]:
     return [_cell(values[column]) for column in CSV_COLUMNS]
 
 
-def csv_lines(events: Iterator[dict[str, Any]]) -> Iterator[str]:
-    """CSV text, a header and then a line per event."""
+def csv_lines(events: Iterator[dict[str, Any]], *, bom: bool = False) -> Iterator[str]:
+    """CSV text, a header and then a line per event; first a byte order mark if asked
+    (Excel reads a file as UTF-8 only with one)."""
+    if bom:
+        yield "\ufeff"
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    for row in (list(CSV_COLUMNS), *(csv_row(event) for event in events)):
+    rows: Iterator[Sequence[str | int | float]] = chain([CSV_COLUMNS], map(csv_row, events))
+    for row in rows:
         writer.writerow(row)
         yield buffer.getvalue()
         buffer.seek(0)
@@ -129,6 +142,56 @@ def timelinejs_chunks(pair: CountryPair, args: dict[str, Any]) -> Iterator[bytes
     yield b"]}"
 
 
+def claim_review_url(template: str, event_id: str) -> str:
+    """The publisher's fact-check page of an event, from CLAIMREVIEW_URL_TEMPLATE."""
+    return template.format(id=quote(event_id, safe=""))
+
+
+def _carrying_sources(event: dict[str, Any]) -> list[dict[str, Any]]:
+    """The sources that carry the claim (cited as supporting it), each once, earliest
+    published first; undated ones last; citation order breaks ties."""
+    sources = {
+        citation["source"]["id"]: citation["source"]
+        for citation in event["citations"]
+        if citation["stance"] == Stance.SUPPORTS
+    }
+    return sorted(
+        sources.values(),
+        key=lambda source: (source["published_on"] is None, source["published_on"] or ""),
+    )
+
+
+def _organization(name: str) -> dict[str, str]:
+    return {"@type": "Organization", "name": name}
+
+
+def _creative_work(source: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "@type": "CreativeWork",
+        "url": source["url"],
+        "headline": source["title"],
+        **({"datePublished": source["published_on"]} if source["published_on"] else {}),
+        **({"publisher": _organization(source["publisher"])} if source["publisher"] else {}),
+    }
+
+
+def _claim(event: dict[str, Any]) -> dict[str, Any]:
+    """The claim, as first published: its author and date are those of the earliest
+    source that carries it."""
+    sources = _carrying_sources(event)
+    if not sources:
+        return {"@type": "Claim"}
+    first = sources[0]
+    appearances = [_creative_work(source) for source in sources]
+    return {
+        "@type": "Claim",
+        **({"author": _organization(first["publisher"])} if first["publisher"] else {}),
+        **({"datePublished": first["published_on"]} if first["published_on"] else {}),
+        "appearance": appearances,
+        "firstAppearance": appearances[0],
+    }
+
+
 def claim_review(
     event: dict[str, Any], decided_by: dict[str, Any], *, url: str, publisher: str
 ) -> dict[str, Any] | None:
@@ -136,38 +199,21 @@ def claim_review(
     rating = CLAIM_REVIEW_RATINGS.get(ClaimStatus(event["claim_status"]))
     if rating is None:
         return None
-    value, name = rating
-    appearances = [
-        {
-            "@type": "CreativeWork",
-            "url": citation["source"]["url"],
-            "headline": citation["source"]["title"],
-            **(
-                {"datePublished": citation["source"]["published_on"]}
-                if citation["source"]["published_on"]
-                else {}
-            ),
-        }
-        for citation in event["citations"]
-    ]
     return {
         "@context": "https://schema.org",
         "@type": "ClaimReview",
         "url": url,
         "claimReviewed": event["title"],
         "datePublished": decided_by["created_at"][:10],
-        "author": {"@type": "Organization", "name": publisher},
+        "author": _organization(publisher),
         "reviewBody": decided_by["note"],
         "reviewRating": {
             "@type": "Rating",
-            "ratingValue": value,
+            "ratingValue": rating.value,
             "bestRating": 5,
             "worstRating": 1,
-            "alternateName": name,
+            "name": rating.name,
+            "alternateName": rating.verdict,
         },
-        "itemReviewed": {
-            "@type": "Claim",
-            "appearance": appearances,
-            **({"firstAppearance": appearances[0]} if appearances else {}),
-        },
+        "itemReviewed": _claim(event),
     }

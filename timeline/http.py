@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from typing import IO, Any
+from typing import IO
 
 from flask import Flask, current_app, request
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -98,11 +98,6 @@ def public_url(path: str) -> str:
     (which come from X-Forwarded-* only when TRUSTED_PROXIES says to believe them)."""
     base = current_app.config["PUBLIC_BASE_URL"] or request.root_url.rstrip("/")
     return base + path
-
-
-def public_url_for(endpoint: str, **values: Any) -> str:
-    """``url_for(endpoint, **values)`` as an absolute URL, like ``public_url``."""
-    return public_url(current_app.url_map.bind("").build(endpoint, values))
 
 
 def init_app(app: Flask) -> None:

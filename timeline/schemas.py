@@ -585,6 +585,20 @@ class ExportQuery(TimelineQuery):
         exclude = ("limit", "cursor")
 
 
+class CsvExportQuery(ExportQuery):
+    bom = fields.Boolean(
+        load_default=False,
+        truthy={"1", "true"},
+        falsy={"0", "false"},
+        metadata={
+            "description": (
+                "Start the file with a UTF-8 byte order mark (1 or true), for Excel, "
+                "which reads a CSV file without one in the computer's legacy encoding"
+            )
+        },
+    )
+
+
 class EventQuery(TimelineQuery):
     country = CountryCode()
     pair = CountryPairString(metadata={"description": "A country pair such as IN-RU"})

@@ -11,9 +11,8 @@ from flask.views import MethodView
 from .. import exports, services
 from ..apidoc import id_parameter
 from ..errors import NotFound
-from ..http import public_url_for
 from ..limits import EXPENSIVE_READS, rate_limited
-from ..schemas import ExportQuery
+from ..schemas import CsvExportQuery, ExportQuery
 from . import ApiBlueprint
 from .timelines import PAIR_PARAMETER, parse_pair
 
@@ -33,12 +32,26 @@ _TIMELINEJS_SCHEMA = {
 _CLAIM_REVIEW_SCHEMA = {
     "type": "object",
     "description": "schema.org ClaimReview (JSON-LD)",
-    "required": ["@context", "@type", "claimReviewed", "reviewRating"],
+    "required": [
+        "@context",
+        "@type",
+        "url",
+        "claimReviewed",
+        "datePublished",
+        "author",
+        "reviewRating",
+        "itemReviewed",
+    ],
     "properties": {
         "@context": {"type": "string"},
         "@type": {"type": "string"},
+        "url": {"type": "string", "description": "The publisher's page of this fact check"},
         "claimReviewed": {"type": "string"},
+        "datePublished": {"type": "string"},
+        "author": {"type": "object"},
+        "reviewBody": {"type": "string"},
         "reviewRating": {"type": "object"},
+        "itemReviewed": {"type": "object", "description": "The Claim and where it appeared"},
     },
 }
 
@@ -54,15 +67,18 @@ class TimelineCsv(MethodView):
         operationId="exportPairTimelineCsv",
         responses=_ok("text/csv", {"type": "string"}, "The timeline as CSV, a row per event"),
     )
-    @blp.arguments(ExportQuery(), location="query", as_kwargs=True)
+    @blp.arguments(CsvExportQuery(), location="query", as_kwargs=True)
     @blp.alt_response(404, response="NOT_FOUND")
-    def get(self, pair: str, **args: Any) -> Any:
+    def get(self, pair: str, bom: bool, **args: Any) -> Any:
         """A pair's timeline as CSV
 
         Every event the filters keep, in timeline order; lists are joined with ';'.
+        Numbers are written as they are; a text, or a piece of one after a ';' or a
+        line break, that a spreadsheet would read as a formula (= + - @ tab CR) gets
+        a "'" before it.
         """
         canonical = parse_pair(pair)
-        lines = exports.csv_lines(exports.timeline_events(canonical, args))
+        lines = exports.csv_lines(exports.timeline_events(canonical, args), bom=bom)
         return Response(
             stream_with_context(lines),
             mimetype="text/csv",
@@ -105,8 +121,18 @@ class ClaimReview(MethodView):
         """An event's fact check as schema.org ClaimReview
 
         For a claim decided as verified, disputed or false; the rating maps the status.
+        Its url is the publisher's fact-check page (CLAIMREVIEW_URL_TEMPLATE): without
+        that setting there is no ClaimReview (404, claim-review-not-configured).
         """
         event = services.get_event(event_id)
+        url_template = current_app.config["CLAIMREVIEW_URL_TEMPLATE"]
+        if url_template is None:
+            raise NotFound(
+                "This server publishes no ClaimReview: a ClaimReview must name the "
+                "publisher's page of the fact check (its url), and the operator has not set "
+                "CLAIMREVIEW_URL_TEMPLATE (such as https://factcheck.example.org/claims/{id}).",
+                problem_type="claim-review-not-configured",
+            )
         reviews = services.reviews_of(event)
         document = orjson.loads(event.document)
         review = exports.claim_review(
@@ -114,7 +140,7 @@ class ClaimReview(MethodView):
             {"created_at": reviews[-1].created_at.isoformat(), "note": reviews[-1].note}
             if reviews
             else {},
-            url=public_url_for("events.EventById", event_id=event.id),
+            url=exports.claim_review_url(url_template, event.id),
             publisher=current_app.config["PUBLISHER_NAME"],
         )
         if review is None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from enum import StrEnum
+from typing import NamedTuple
 
 
 class ClaimStatus(StrEnum):
@@ -137,9 +138,18 @@ def reopen_note(
     return f"Reopened: {actor} {'; '.join(what)}."
 
 
-# schema.org ClaimReview ratings on a 1-5 scale, for decided claims only.
-CLAIM_REVIEW_RATINGS: dict[ClaimStatus, tuple[int, str]] = {
-    ClaimStatus.VERIFIED: (5, "True"),
-    ClaimStatus.DISPUTED: (3, "Disputed"),
-    ClaimStatus.FALSE: (1, "False"),
+class ClaimReviewRating(NamedTuple):
+    """A schema.org ClaimReview rating: its value on a 1-5 scale, its name (the
+    claim status in words) and its alternateName (the verdict a search engine shows)."""
+
+    value: int
+    name: str
+    verdict: str
+
+
+# For decided claims only.
+CLAIM_REVIEW_RATINGS: dict[ClaimStatus, ClaimReviewRating] = {
+    ClaimStatus.VERIFIED: ClaimReviewRating(5, "Verified", "True"),
+    ClaimStatus.DISPUTED: ClaimReviewRating(3, "Disputed", "Disputed"),
+    ClaimStatus.FALSE: ClaimReviewRating(1, "False", "False"),
 }
