@@ -5,7 +5,10 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import shutil
+import subprocess
 
+import openpyxl
 import pytest
 
 from tests.factories import SEED_URL, cite, create_event, etag, review, source_body
@@ -54,6 +57,44 @@ class TestCsvExport:
         body = client.get(f"{API}/timelines/IN-RU/csv?to=2020").get_data(as_text=True)
         assert len(body.strip().split("\r\n")) == 1 + 1203
 
+    def test_numbers_are_never_altered(self, client, hostile_event):
+        (row,) = _csv_rows(client)
+        assert {column: row[column] for column in NUMBER_COLUMNS} == {
+            "lat": "-33.45",
+            "lon": "-70.66",
+            "citations": "1",
+            "version": str(hostile_event["version"]),
+        }
+
+    def test_every_text_and_every_piece_of_one_is_kept_from_being_a_formula(
+        self, client, hostile_event
+    ):
+        (row,) = _csv_rows(client)
+        assert row["title"] == '\'=HYPERLINK("https://evil.example")'
+        # Pieces after ';' and line breaks too: a spreadsheet splitting on ';' or
+        # starting a row at a line break would read them as cells of their own.
+        assert row["summary"] == "A plan.\n'=2+2;'-3 and @SUM(1)"
+        assert row["actors"] == "Safe;'=1+1;'-33.45"
+        assert row["tags"] == "'+tag;safe"
+        assert row["location_name"] == "'@Santiago"
+        assert (row["countries"], row["source_urls"]) == ("IN;RU", SEED_URL)
+
+    def test_byte_order_mark_only_when_asked(self, client, hostile_event):
+        plain = client.get(f"{API}/timelines/IN-RU/csv").get_data()
+        assert plain.startswith(b"id,date,")
+        for value in ["1", "true"]:
+            marked = client.get(f"{API}/timelines/IN-RU/csv?bom={value}")
+            assert marked.mimetype == "text/csv"
+            assert marked.get_data() == b"\xef\xbb\xbf" + plain
+        assert client.get(f"{API}/timelines/IN-RU/csv?bom=0").get_data() == plain
+
+    @pytest.mark.parametrize("value", ["yes", "2", ""])
+    def test_a_byte_order_mark_flag_that_is_not_one_is_422(self, client, value):
+        response = client.get(f"{API}/timelines/IN-RU/csv?bom={value}")
+        assert response.status_code == 422
+        assert response.mimetype == "application/problem+json"
+        assert list(response.get_json()["errors"]) == ["bom"]
+
     def test_paging_parameters_are_refused(self, client):
         response = client.get(f"{API}/timelines/IN-RU/csv?limit=5")
         assert response.status_code == 422
@@ -63,6 +104,123 @@ class TestCsvExport:
         response = client.get(f"{API}/timelines/IN-XX/csv")
         assert response.status_code == 404
         assert response.mimetype == "application/problem+json"
+
+
+NUMBER_COLUMNS = ("lat", "lon", "citations", "version")
+
+
+@pytest.fixture
+def hostile_event(client, tokens):
+    """An event whose texts would be formulas in a spreadsheet, and negative numbers."""
+    event = create_event(
+        client,
+        tokens.editor,
+        title='=HYPERLINK("https://evil.example")',
+        summary="A plan.\n=2+2;-3 and @SUM(1)",
+        actors=["Safe", "=1+1", "-33.45"],
+        tags=["+tag", "safe"],
+        location={"name": "@Santiago", "country": "IN", "lat": -33.45, "lon": -70.66},
+    )
+    cite(client, tokens.editor, event["id"])
+    return client.get(f"{API}/events/{event['id']}").get_json()
+
+
+def _csv_rows(client, query=""):
+    response = client.get(f"{API}/timelines/IN-RU/csv{query}")
+    assert response.status_code == 200, response.get_json()
+    return list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+
+
+SOFFICE = shutil.which("soffice")
+# LibreOffice's CSV import options: separator, text delimiter '"', UTF-8, from line 1,
+# no column formats, English (United States) numbers, whatever this machine's locale.
+SEPARATORS = {",": "44,34,76,1,,1033", ";": "59,34,76,1,,1033"}
+
+
+def _import_in_libreoffice(tmp_path, files, separator):
+    """The cells of each CSV file as LibreOffice Calc imports it with this separator,
+    saved as xlsx and read back; one soffice run for every file."""
+    out = tmp_path / f"out{ord(separator)}"
+    run = subprocess.run(
+        [
+            SOFFICE,
+            "--headless",
+            "--norestore",
+            f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}",
+            f"--infilter=CSV:{SEPARATORS[separator]}",
+            "--convert-to",
+            "xlsx",
+            "--outdir",
+            str(out),
+            *(str(path) for path in files),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    return [
+        list(openpyxl.load_workbook(out / f"{path.stem}.xlsx").active.iter_rows()) for path in files
+    ]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    SOFFICE is None,
+    reason="LibreOffice is missing (Debian: apt-get install -y libreoffice-calc-nogui)",
+)
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+class TestCsvInLibreOffice:
+    @pytest.fixture
+    def files(self, client, hostile_event, tmp_path):
+        export = tmp_path / "export.csv"
+        export.write_bytes(client.get(f"{API}/timelines/IN-RU/csv").get_data())
+        # A file with a live formula in each place, so that a formula is seen when
+        # there is one: the export's checks below could not fail otherwise.
+        control = tmp_path / "control.csv"
+        control.write_text("a,b\r\n=1+1,Safe;=2+2\r\n", encoding="utf-8")
+        return export, control
+
+    def test_comma_separated_numbers_are_numbers_and_texts_are_text(
+        self, tmp_path, files, hostile_event
+    ):
+        (header, row), control = _import_in_libreoffice(tmp_path, files, ",")
+        assert [cell.data_type for cell in control[1]] == ["f", "s"]
+        cells = dict(zip((cell.value for cell in header), row, strict=True))
+        assert [name for name, cell in cells.items() if cell.data_type == "f"] == []
+        location = hostile_event["location"]
+        stored = {
+            "lat": location["lat"],
+            "lon": location["lon"],
+            "citations": len(hostile_event["citations"]),
+            "version": hostile_event["version"],
+        }
+        assert {name: (cells[name].data_type, cells[name].value) for name in NUMBER_COLUMNS} == {
+            name: ("n", value) for name, value in stored.items()
+        }
+        texts = {
+            "title": "'" + hostile_event["title"],
+            "summary": "A plan.\n'=2+2;'-3 and @SUM(1)",
+            "actors": "Safe;'=1+1;'-33.45",
+            "tags": "'+tag;safe",
+            "location_name": "'@Santiago",
+            "date_label": hostile_event["date_label"],
+            "claim_status": "unverified",
+            "source_urls": SEED_URL,
+        }
+        assert {name: (cells[name].data_type, cells[name].value) for name in texts} == {
+            name: ("s", value) for name, value in texts.items()
+        }
+
+    def test_semicolon_separated_has_no_formula(self, tmp_path, files):
+        export, control = _import_in_libreoffice(tmp_path, files, ";")
+        assert [cell.data_type for cell in control[1]] == ["f", "f"]  # "=1+1,Safe", "=2+2"
+        cells = [cell for row in export for cell in row]
+        assert [cell.value for cell in cells if cell.data_type == "f"] == []
+        # The pieces that would have been formulas are there, as text.
+        values = {cell.value for cell in cells}
+        assert {"'=1+1", "'=2+2"} <= values
 
 
 class TestTimelineJsExport:
