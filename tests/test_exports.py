@@ -13,6 +13,7 @@ import pytest
 
 from tests.factories import SEED_URL, cite, create_event, etag, review, source_body
 from tests.jsonld_vocabulary import schema_org
+from tests.test_public_urls import HOSTILE
 from timeline import create_app
 from timeline.config import settings
 from timeline.exports import claim_review_url
@@ -413,13 +414,7 @@ class TestClaimReview:
         )
 
     def test_url_ignores_what_the_request_says_its_host_is(self, client, disputed):
-        hostile = {
-            "Host": "evil.example",
-            "X-Forwarded-Host": "evil.example",
-            "X-Forwarded-Proto": "http",
-            "X-Forwarded-Prefix": "/evil",
-        }
-        url = _claim_review(client, disputed, hostile)["url"]
+        url = _claim_review(client, disputed, HOSTILE)["url"]
         assert url == f"https://factcheck.example.org/claims/{disputed}"
 
     def test_valid_schema_org_with_googles_fields(self, client, disputed):

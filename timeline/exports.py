@@ -49,7 +49,9 @@ CSV_COLUMNS = (
 # each piece after a ';' (the separator of joined lists, and the one a spreadsheet in
 # many locales splits a CSV file on) or a line break (where such a split file starts a
 # row): a "'" before each one makes them text. Numbers are written as they are.
-_LIVE_FORMULA = re.compile(r"(?:^|(?<=[;\r\n]))(?=[=+\-@\t\r])")
+# (At a position that no character other than those three precedes: the start or
+# just after one of them.)
+_LIVE_FORMULA = re.compile(r"(?<![^;\r\n])(?=[=+\-@\t\r])")
 
 
 def timeline_events(pair: CountryPair, args: dict[str, Any]) -> Iterator[dict[str, Any]]:
@@ -71,11 +73,11 @@ def _chunks_from(pair: CountryPair, query: dict[str, Any], page: Page) -> Iterat
 
 
 def _cell(value: Any) -> str | int | float:
+    if isinstance(value, str):
+        return _LIVE_FORMULA.sub("'", value)
     if isinstance(value, bool):
         return str(value).lower()
-    if isinstance(value, int | float) or value is None:
-        return "" if value is None else value
-    return _LIVE_FORMULA.sub("'", value)
+    return "" if value is None else value  # a number
 
 
 def csv_row(event: dict[str, Any]) -> list[str | int | float]:
