@@ -195,6 +195,10 @@ class TestPatchSource:
 class TestSourceEditsReopenDecidedClaims:
     """A source's substantive edit changes the evidence of every claim citing it."""
 
+    @pytest.fixture
+    def app_config(self):
+        return {"CLAIMREVIEW_URL_TEMPLATE": "https://factcheck.example.org/claims/{id}"}
+
     def _verified(self, client, tokens):
         event, source_id = _cited_event(client, tokens)
         assert review(client, tokens.reviewer, event["id"], "verified").status_code == 201
@@ -232,6 +236,7 @@ class TestSourceEditsReopenDecidedClaims:
         )
         claim_review = client.get(f"{API}/events/{event['id']}/claim-review")
         assert claim_review.status_code == 404
+        assert claim_review.get_json()["type"] == "urn:timeline:problem:claim-not-decided"
 
     def test_every_decided_claim_citing_it_is_reopened_and_no_other(self, client, tokens):
         verified, source_id = self._verified(client, tokens)
