@@ -116,21 +116,21 @@
 
   // --- the timeline ------------------------------------------------------
 
-  function markStatuses(data) {
+  function markStatuses(container, data) {
     data.events.forEach(function (slide) {
       var status = STATUS_OF_LABEL[slide.group];
-      var marker = document.getElementById(slide.unique_id + "-marker");
+      var marker = container.querySelector("[id=\"" + slide.unique_id + "-marker\"]");
       if (marker) {
         // TimelineJS rewrites the marker's classes as it is chosen, not its attributes.
         marker.setAttribute("data-status", status);
         marker.querySelector(".tl-timemarker-timespan").classList.add("status-" + status);
       }
-      var slideElement = document.getElementById(slide.unique_id);
+      var slideElement = container.querySelector("[id=\"" + slide.unique_id + "\"]");
       if (slideElement) {
         slideElement.setAttribute("data-status", status);
       }
     });
-    embed.querySelectorAll(".tl-timegroup-message").forEach(function (label) {
+    container.querySelectorAll(".tl-timegroup-message").forEach(function (label) {
       var status = STATUS_OF_LABEL[label.textContent.trim()];
       if (status) {
         label.parentNode.setAttribute("data-status", status);
@@ -138,10 +138,18 @@
     });
   }
 
+  // A new container for each drawing: TimelineJS keeps its state on the element.
+  function freshEmbed() {
+    var fresh = element("div", "timeline-embed");
+    fresh.id = "timeline-embed";
+    embed.replaceWith(fresh);
+    embed = fresh;
+  }
+
   function drawTimeline(data) {
-    embed.textContent = "";
-    embed.hidden = false;
-    var timeline = new TL.Timeline(embed, data, {
+    freshEmbed();
+    var container = embed;
+    var timeline = new TL.Timeline(container, data, {
       script_path: new URL(config.timelinejs_path, window.location.href).toString(),
       font: config.font_css,
       hash_bookmark: false,
@@ -152,8 +160,8 @@
       optimal_tick_width: 80,
     });
     timeline.on("loaded", function () {
-      markStatuses(data);
-      embed.setAttribute("data-ready", "true");
+      markStatuses(container, data);
+      container.setAttribute("data-ready", "true");
     });
     timeline.on("change", function (change) {
       if (change.unique_id && change.unique_id !== (timeline.config.title || {}).unique_id) {
@@ -182,7 +190,7 @@
         if (request !== state.loading) {
           return;
         }
-        embed.textContent = "";
+        freshEmbed();
         embed.hidden = true;
         if (error instanceof ApiError && error.problem.type === "urn:timeline:problem:empty-timeline") {
           say(error.problem.detail, "empty");
@@ -380,10 +388,10 @@
       show(filterQuery(), "pushState");
     }
   });
-  form.addEventListener("reset", function () {
-    window.setTimeout(function () {
-      show(filterQuery(), "pushState");
-    });
+  form.addEventListener("reset", function (reset) {
+    reset.preventDefault(); // the pair stays; only the filters are cleared
+    fillFilters(new URLSearchParams());
+    show(filterQuery(), "pushState");
   });
   pairSelect.addEventListener("change", function () {
     state.pair = pairSelect.value;
