@@ -66,8 +66,10 @@ class Browser:
         )
         context.on(
             "response",
-            lambda response: response.status >= 400
-            and self.failed.append(f"{response.url}: HTTP {response.status}"),
+            lambda response: (
+                response.status >= 400
+                and self.failed.append(f"{response.url}: HTTP {response.status}")
+            ),
         )
         # Anything for another host is refused, never fetched, and shows up below.
         context.route(
@@ -78,8 +80,9 @@ class Browser:
         self.page.on("pageerror", lambda error: self.console.append(f"page error: {error}"))
         self.page.on(
             "console",
-            lambda message: message.type in {"error", "warning"}
-            and self.console.append(message.text),
+            lambda message: (
+                message.type in {"error", "warning"} and self.console.append(message.text)
+            ),
         )
 
     def left_the_host(self) -> list[str]:
@@ -194,7 +197,7 @@ def test_the_page_draws_the_demo_timeline(browser: Browser, demo_server: str) ->
     page.select_option("#status", "verified")
     _submit(page)
     verified = _expected(demo_server, "&status=verified")
-    assert verified and len(verified) < 6
+    assert 0 < len(verified) < 6
     assert _drawn(page) == verified
 
     # Words that match nothing: a plain message, no timeline.

@@ -66,7 +66,8 @@ class TestDocument:
         create_event(client, tokens.editor, title="Years", date="1970", end_date="1991")
         create_event(client, tokens.editor, title="Months", date="2019-01", end_date="2020-02")
         create_event(client, tokens.editor, title="Mixed", date="2019-03-04", end_date="2019-04")
-        slides = {slide["text"]["headline"]: slide for slide in _export(client).get_json()["events"]}
+        events = _export(client).get_json()["events"]
+        slides = {slide["text"]["headline"]: slide for slide in events}
         assert slides["Years"]["start_date"] == {"year": "1970"}
         assert slides["Years"]["end_date"] == {"year": "1991", "month": "12", "day": "31"}
         assert slides["Years"]["display_date"] == "1970–1991"

@@ -114,10 +114,10 @@ def timelinejs_event(event: dict[str, Any]) -> dict[str, Any]:
     words show as written and never run. A range ends on the last day of its end
     (1970–1991 runs to 31 Dec 1991); the group is the claim status as people say it.
     """
-    start = PartialDate.parse(event["date"])
+    start = PartialDate.parse(event["date"]).first_day()
     slide: dict[str, Any] = {
         "unique_id": event["id"],
-        "start_date": _timelinejs_date(start.first_day(), Precision[event["date_precision"].upper()]),
+        "start_date": _timelinejs_date(start, Precision[event["date_precision"].upper()]),
         "display_date": html.escape(event["date_label"]),
         "text": {"headline": html.escape(event["title"]), "text": html.escape(event["summary"])},
         "group": ClaimStatus(event["claim_status"]).label,

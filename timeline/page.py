@@ -11,7 +11,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, Flask, Response, redirect, render_template, send_from_directory, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    redirect,
+    render_template,
+    send_from_directory,
+    url_for,
+)
 from werkzeug.wrappers import Response as BaseResponse
 
 from .domain.claims import ClaimStatus
@@ -63,9 +71,7 @@ def timeline(pair: str) -> BaseResponse:
 def asset(filename: str) -> Response:
     """The page's script and styles, and the vendored TimelineJS with its fonts."""
     vendored = filename.startswith("timelinejs/")
-    response = send_from_directory(
-        ASSETS, filename, max_age=VENDORED_MAX_AGE if vendored else None
-    )
+    response = send_from_directory(ASSETS, filename, max_age=VENDORED_MAX_AGE if vendored else None)
     if vendored:
         response.cache_control.public = True
     else:
