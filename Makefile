@@ -35,6 +35,7 @@ demo: migrate
 
 ## Serve the API with the demo data on http://127.0.0.1:$(PORT); server settings: gunicorn.conf.py
 run: demo
+	@echo "Timeline: open http://127.0.0.1:$(PORT)/ (the API is /api/v1, its reference /docs)"
 	$(BIN)/gunicorn --config gunicorn.conf.py --bind 127.0.0.1:$(PORT) --workers $(WORKERS) app:app
 
 ## The whole suite; with TEST_DATABASE_URL set it runs every database test on PostgreSQL too
