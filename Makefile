@@ -7,7 +7,8 @@ PORT ?= 8000
 WORKERS ?= 2
 export FLASK_APP := app.py
 
-.PHONY: run install install-dev migrate demo test lint format openapi clients bench constraints clean
+.PHONY: run install install-dev migrate demo test lint format openapi clients bench constraints clean \
+	vendor-timelinejs
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -34,6 +35,7 @@ demo: migrate
 
 ## Serve the API with the demo data on http://127.0.0.1:$(PORT); server settings: gunicorn.conf.py
 run: demo
+	@echo "Timeline: open http://127.0.0.1:$(PORT)/ (the API is /api/v1, its reference /docs)"
 	$(BIN)/gunicorn --config gunicorn.conf.py --bind 127.0.0.1:$(PORT) --workers $(WORKERS) app:app
 
 ## The whole suite; with TEST_DATABASE_URL set it runs every database test on PostgreSQL too
@@ -66,6 +68,37 @@ clients: install-dev clients/node_modules/.installed
 	MYPYPATH=build/clients/python $(BIN)/mypy --strict --cache-dir build/clients/.mypy_cache \
 		clients/python/roundtrip.py
 	cd clients && node_modules/.bin/openapi-ts && node_modules/.bin/tsc --noEmit
+
+## Refresh the vendored TimelineJS and its fonts from npm (the page at / serves them;
+## pinned versions, see timeline/page_assets/timelinejs/README.md). Only the files
+## the page uses are kept; the font CSS loses its @font-face rules, which load
+## fonts from Google: timeline-page.css declares the same faces from local files.
+TIMELINEJS_VERSION := 3.9.11
+FONTSOURCE_VERSION := 5.3.0
+TIMELINEJS_DIR := timeline/page_assets/timelinejs
+vendor-timelinejs:
+	rm -rf build/vendor && mkdir -p build/vendor
+	cd build/vendor && npm pack --silent @knight-lab/timelinejs@$(TIMELINEJS_VERSION) \
+		$(foreach font,pt-sans pt-sans-narrow pt-serif,@fontsource/$(font)@$(FONTSOURCE_VERSION))
+	cd build/vendor && for tarball in *.tgz; do \
+		mkdir -p "$${tarball%.tgz}" && tar -xzf "$$tarball" -C "$${tarball%.tgz}"; done
+	rm -rf $(TIMELINEJS_DIR)/js $(TIMELINEJS_DIR)/css $(TIMELINEJS_DIR)/fonts
+	mkdir -p $(TIMELINEJS_DIR)/js $(TIMELINEJS_DIR)/css/icons $(TIMELINEJS_DIR)/css/fonts \
+		$(TIMELINEJS_DIR)/fonts
+	cd build/vendor/knight-lab-timelinejs-$(TIMELINEJS_VERSION)/package && \
+		cp LICENSE $(CURDIR)/$(TIMELINEJS_DIR)/LICENSE && \
+		cp dist/js/timeline.js dist/js/timeline.js.LICENSE.txt $(CURDIR)/$(TIMELINEJS_DIR)/js/ && \
+		cp dist/css/timeline.css $(CURDIR)/$(TIMELINEJS_DIR)/css/ && \
+		cp dist/css/icons/tl-icons.ttf $(CURDIR)/$(TIMELINEJS_DIR)/css/icons/ && \
+		sed '/^@font-face {/,/^}/d' dist/css/fonts/font.default.css \
+			> $(CURDIR)/$(TIMELINEJS_DIR)/css/fonts/font.default.css
+	cp build/vendor/fontsource-pt-sans-$(FONTSOURCE_VERSION)/package/LICENSE \
+		$(TIMELINEJS_DIR)/fonts/OFL.txt
+	cp build/vendor/fontsource-pt-sans-$(FONTSOURCE_VERSION)/package/files/pt-sans-latin-400-normal.woff2 \
+		build/vendor/fontsource-pt-sans-narrow-$(FONTSOURCE_VERSION)/package/files/pt-sans-narrow-latin-700-normal.woff2 \
+		build/vendor/fontsource-pt-serif-$(FONTSOURCE_VERSION)/package/files/pt-serif-latin-400-normal.woff2 \
+		build/vendor/fontsource-pt-serif-$(FONTSOURCE_VERSION)/package/files/pt-serif-latin-400-italic.woff2 \
+		$(TIMELINEJS_DIR)/fonts/
 
 bench: install-dev
 	$(BIN)/python bench/read_path.py

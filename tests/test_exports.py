@@ -1,4 +1,4 @@
-"""Exports of a pair's timeline (CSV, TimelineJS) and an event's ClaimReview."""
+"""CSV exports of a pair's timeline and an event's ClaimReview (TimelineJS: test_timelinejs)."""
 
 from __future__ import annotations
 
@@ -222,33 +222,6 @@ class TestCsvInLibreOffice:
         # The pieces that would have been formulas are there, as text.
         values = {cell.value for cell in cells}
         assert {"'=1+1", "'=2+2"} <= values
-
-
-class TestTimelineJsExport:
-    def test_slides(self, client, tokens):
-        create_event(client, tokens.editor, title="Visit", date="2019-11-05", end_date="2019-11-09")
-        create_event(client, tokens.editor, title="Deal", date="2019", approximate=True)
-        body = client.get(f"{API}/timelines/IN-RU/timelinejs").get_json()
-        assert body["title"] == {
-            "text": {
-                "headline": "India and Russia: a timeline",
-                "text": "Events between India and Russia.",
-            }
-        }
-        deal, visit = body["events"]
-        assert deal == {
-            "unique_id": deal["unique_id"],
-            "start_date": {"year": "2019"},
-            "display_date": "c. 2019",
-            "text": {"headline": "Deal", "text": "A visit with an industry delegation."},
-            "group": "unverified",
-        }
-        assert visit["start_date"] == {"year": "2019", "month": "11", "day": "5"}
-        assert visit["end_date"] == {"year": "2019", "month": "11", "day": "9"}
-
-    def test_empty_timeline(self, client):
-        body = client.get(f"{API}/timelines/IN-RU/timelinejs").get_json()
-        assert body["events"] == []
 
 
 FACT_CHECKS = "https://factcheck.example.org/claims/{id}"

@@ -10,7 +10,7 @@ from flask_cors import CORS
 from flask_migrate import Migrate
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import auth, cli, docs, errors, http, limits, schema_version, security
+from . import auth, cli, docs, errors, http, limits, page, schema_version, security
 from .api import register_blueprints
 from .config import settings
 from .db import db, init_database
@@ -40,6 +40,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, directory=MIGRATIONS, render_as_batch=True)
     register_blueprints(TimelineApi(app))
     docs.init_app(app)
+    page.init_app(app)
     errors.init_app(app)
     schema_version.init_app(app)
     http.init_app(app)

@@ -7,6 +7,8 @@ a time, so an export of any size streams in constant memory.
 from __future__ import annotations
 
 import csv
+import datetime as dt
+import html
 import io
 import re
 from collections.abc import Iterator, Sequence
@@ -18,6 +20,7 @@ import orjson
 
 from .domain.claims import CLAIM_REVIEW_RATINGS, ClaimStatus, Stance
 from .domain.countries import CountryPair
+from .domain.dates import PartialDate, Precision
 from .read_model import Page, timeline_page
 
 _CHUNK = 500
@@ -114,30 +117,41 @@ def csv_lines(events: Iterator[dict[str, Any]], *, bom: bool = False) -> Iterato
         buffer.truncate()
 
 
-def _timelinejs_date(iso: str) -> dict[str, str]:
-    parts = iso.split("-")
-    return dict(zip(("year", "month", "day"), (str(int(part)) for part in parts), strict=False))
+def _timelinejs_date(day: dt.date, precision: Precision) -> dict[str, str]:
+    parts = (("year", day.year), ("month", day.month), ("day", day.day))[: precision + 1]
+    return {name: str(value) for name, value in parts}
 
 
 def timelinejs_event(event: dict[str, Any]) -> dict[str, Any]:
-    """One event as a Knight Lab TimelineJS slide."""
+    """One event as a Knight Lab TimelineJS slide.
+
+    TimelineJS renders headline and text as HTML, so both are escaped: an event's
+    words show as written and never run. A range ends on the last day of its end
+    (1970–1991 runs to 31 Dec 1991); the group is the claim status as people say it.
+    """
+    start = PartialDate.parse(event["date"]).first_day()
     slide: dict[str, Any] = {
         "unique_id": event["id"],
-        "start_date": _timelinejs_date(event["date"]),
-        "display_date": event["date_label"],
-        "text": {"headline": event["title"], "text": event["summary"]},
-        "group": event["claim_status"],
+        "start_date": _timelinejs_date(start, Precision[event["date_precision"].upper()]),
+        "display_date": html.escape(event["date_label"]),
+        "text": {"headline": html.escape(event["title"]), "text": html.escape(event["summary"])},
+        "group": ClaimStatus(event["claim_status"]).label,
     }
     if event["end_date"]:
-        slide["end_date"] = _timelinejs_date(event["end_date"])
+        slide["end_date"] = _timelinejs_date(
+            PartialDate.parse(event["end_date"]).last_day(), Precision.DAY
+        )
     return slide
 
 
-def timelinejs_chunks(pair: CountryPair, args: dict[str, Any]) -> Iterator[bytes]:
-    """A TimelineJS document, streamed: a title slide, then one slide per event."""
-    names = " and ".join(country.name for country in pair.countries)
+def timelinejs_chunks(pair: CountryPair, events: Iterator[dict[str, Any]]) -> Iterator[bytes]:
+    """A TimelineJS document, streamed: a title slide, then one slide per event.
+
+    TimelineJS refuses a document without events (its title slide alone is "no
+    events"), so the caller answers an empty timeline otherwise (see the operation).
+    """
+    names = html.escape(" and ".join(country.name for country in pair.countries))
     title = {"text": {"headline": f"{names}: a timeline", "text": f"Events between {names}."}}
-    events = timeline_events(pair, args)
     yield b'{"title":' + orjson.dumps(title) + b',"events":['
     for index, event in enumerate(events):
         yield (b"," if index else b"") + orjson.dumps(timelinejs_event(event))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import orjson
@@ -98,10 +99,22 @@ class TimelineJs(MethodView):
     def get(self, pair: str, **args: Any) -> Any:
         """A pair's timeline as Knight Lab TimelineJS JSON
 
-        A dashboard can draw it with TimelineJS and no code of its own.
+        A dashboard can draw it with TimelineJS and no code of its own. Titles and
+        summaries are HTML-escaped (TimelineJS renders them as HTML); slides are
+        grouped by claim status. TimelineJS cannot draw a timeline without events,
+        so when the filters keep none the answer is a 404 problem of type
+        `empty-timeline` rather than a document it would refuse.
         """
         canonical = parse_pair(pair)
-        chunks = exports.timelinejs_chunks(canonical, args)
+        events = exports.timeline_events(canonical, args)
+        first = next(events, None)
+        if first is None:
+            raise NotFound(
+                f"The timeline of {canonical.id} has no events"
+                + (" that these filters keep." if args.keys() - {"order"} else "."),
+                problem_type="empty-timeline",
+            )
+        chunks = exports.timelinejs_chunks(canonical, itertools.chain([first], events))
         return Response(stream_with_context(chunks), mimetype="application/json")
 
 

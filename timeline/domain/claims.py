@@ -21,6 +21,11 @@ class ClaimStatus(StrEnum):
     DISPUTED = "disputed"
     FALSE = "false"
 
+    @property
+    def label(self) -> str:
+        """As people say it: 'In review', 'Verified'."""
+        return self.value.replace("_", " ").capitalize()
+
 
 class Stance(StrEnum):
     SUPPORTS = "supports"
