@@ -37,10 +37,11 @@ FLASK = str(Path(sys.executable).with_name("flask"))
 COUNTRIES = ["IN", "RU", "CN", "US", "FR", "PK", "JP", "DE"]
 PUBLISHERS = ["ANI", "PTI", "Reuters", "TASS", "AFP", "Xinhua", None]
 STANCES = ["supports", "supports", "context", "disputes"]
-WORDS = (
-    "defence minister visit talks trade deal rifles joint venture summit border "
-    "agreement delegation missile aircraft navy exercise energy pipeline sanctions"
-).split()
+WORDS = [
+    *("defence", "minister", "visit", "talks", "trade", "deal", "rifles", "joint"),
+    *("venture", "summit", "border", "agreement", "delegation", "missile", "aircraft"),
+    *("navy", "exercise", "energy", "pipeline", "sanctions"),
+]
 
 
 def _date(rng: random.Random) -> dict[str, Any]:
@@ -63,12 +64,16 @@ def _date(rng: random.Random) -> dict[str, Any]:
     return {"date": start, "end_date": end, "approximate": rng.random() < 0.1}
 
 
+def _day(rng: random.Random) -> str:
+    return f"{rng.randint(1950, 2025)}-{rng.randint(1, 12):02}-{rng.randint(1, 28):02}"
+
+
 def _source(n: int, rng: random.Random) -> dict[str, Any]:
     return {
         "url": f"https://news.example.org/{n // 100}/report-{n}",
         "title": f"Report {n}: " + " ".join(rng.sample(WORDS, 4)),
         "publisher": rng.choice(PUBLISHERS),
-        "published_on": f"{rng.randint(1950, 2025)}-{rng.randint(1, 12):02}-{rng.randint(1, 28):02}",
+        "published_on": _day(rng),
     }
 
 

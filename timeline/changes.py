@@ -265,10 +265,9 @@ def insert_new_events(events: Sequence[Event]) -> None:
         _check(event)
         render(event)
     connection = db.session.connection()
-    events_table = Event.__table__
-    columns = [column.key for column in events_table.columns if column.key != "seq"]
+    columns = [column.key for column in Event.__table__.columns if column.key != "seq"]
     seqs = connection.execute(
-        insert(events_table).returning(events_table.c.seq, sort_by_parameter_order=True),
+        insert(Event).returning(Event.seq, sort_by_parameter_order=True),
         [{name: getattr(event, name) for name in columns} for event in events],
     ).scalars()
     for event, seq in zip(events, seqs, strict=True):

@@ -88,7 +88,7 @@ def import_events_command(
         label=f"Importing {file.name}",
         file=sys.stderr,
         hidden=not sys.stderr.isatty(),
-        item_show_func=lambda summary: _progress_info(summary),
+        item_show_func=_progress_info,
     ) as bar:
 
         def progress(read: int, summary: Summary) -> None:

@@ -137,7 +137,13 @@ _CSV_COLUMNS = frozenset(CSV_COLUMNS) | {"external_id"}
 def csv_rows(stream: IO[bytes], uncited: Callable[[], None]) -> Iterator[Row]:
     """One row per CSV record after the header, with the line it starts on."""
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
-    reader = csv.DictReader(text)
+    try:
+        yield from _csv_records(csv.DictReader(text), uncited)
+    finally:
+        text.detach()  # the caller's stream stays open, to tell how far it has read
+
+
+def _csv_records(reader: csv.DictReader[str], uncited: Callable[[], None]) -> Iterator[Row]:
     header = reader.fieldnames or []
     unknown = [name for name in header if name not in _CSV_COLUMNS]
     if unknown:

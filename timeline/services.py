@@ -355,7 +355,7 @@ def _stored_sources_by_url(inline: Iterable[dict[str, Any]], actor: str) -> dict
         dialect = db.session.get_bind().dialect.name
         upsert = postgresql_insert if dialect == "postgresql" else sqlite_insert
         db.session.execute(
-            upsert(Source.__table__).on_conflict_do_nothing(index_elements=["url_key"]), new
+            upsert(Source).on_conflict_do_nothing(index_elements=[Source.url_key]), new
         )
     return {source.url_key: source for source in _detached_sources(Source.url_key.in_, by_key)}
 
