@@ -15,10 +15,11 @@ CSV has the columns of the CSV export (``exports.CSV_COLUMNS``); see
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import json
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -325,6 +326,25 @@ class _Rejects:
             self.path.unlink()
 
 
+def _collected_per_batch(batches: Iterable[list[Row]]) -> Iterator[list[Row]]:
+    """The batches, with Python's cyclic garbage collected once after each.
+
+    A batch makes tens of thousands of objects that point to each other (an event
+    and its citations), and the collector, run by the count of objects made, would
+    scan them again and again, and the whole app's objects with them: a third of
+    the import's time. The app's own objects are set aside (frozen) first.
+    """
+    gc.freeze()
+    gc.disable()
+    try:
+        for batch in batches:
+            yield batch
+            gc.collect()
+    finally:
+        gc.enable()
+        gc.unfreeze()
+
+
 def import_events(
     path: Path,
     *,
@@ -351,7 +371,7 @@ def import_events(
                 if path.suffix.lower() == ".csv"
                 else jsonl_rows(stream)
             )
-            for batch_rows in _batches(rows, batch_size):
+            for batch_rows in _collected_per_batch(_batches(rows, batch_size)):
                 valid, refused = _validate(batch_rows)
                 batch = _commit_batch(valid, actor) if valid else _Batch()
                 refused += batch.rejects

@@ -337,7 +337,11 @@ def _stored_sources_by_url(inline: Iterable[dict[str, Any]], actor: str) -> dict
     by_key = {url_key(data["url"]): data for data in inline}
     if not by_key:
         return {}
-    found = {source.url_key for source in _detached_sources(Source.url_key.in_, by_key)}
+    found = {
+        key
+        for chunk in _chunks(sorted(by_key))
+        for key in db.session.scalars(select(Source.url_key).where(Source.url_key.in_(chunk)))
+    }
     now = utcnow()
     new = [
         {
