@@ -259,6 +259,15 @@ def _whole_batches(events: int) -> dict[str, int]:
     }
 
 
+def _run_again_completes(app, client, runner, path: Path) -> None:
+    """The same import again: the two events of the first batch are skipped."""
+    rerun = _import(runner, path, "--batch-size", "2")
+    assert rerun.exit_code == 0, rerun.output
+    assert rerun.stdout.startswith(_summary(3, 2, 0, 5))
+    assert _counts(app) == _whole_batches(5)
+    assert _titles(client) == ["E0", "E1", "E2", "E3", "E4"]
+
+
 class TestStoppedImports:
     def test_a_batch_that_fails_in_the_database_leaves_whole_batches(
         self, app, client, runner, tmp_path, monkeypatch
@@ -280,11 +289,7 @@ class TestStoppedImports:
         assert isinstance(failed.exception, RuntimeError)
         assert _counts(app) == _whole_batches(2)
 
-        rerun = _import(runner, path, "--batch-size", "2")
-        assert rerun.exit_code == 0, rerun.output
-        assert rerun.stdout.startswith(_summary(3, 2, 0, 5))
-        assert _counts(app) == _whole_batches(5)
-        assert _titles(client) == ["E0", "E1", "E2", "E3", "E4"]
+        _run_again_completes(app, client, runner, path)
 
     def test_killed_in_the_middle_of_a_batch_then_run_again(
         self, app, client, runner, database_url, tmp_path
@@ -320,11 +325,7 @@ class TestStoppedImports:
         assert killed.returncode == -signal.SIGKILL, killed.stderr
         assert _counts(app) == _whole_batches(2)
 
-        rerun = _import(runner, path, "--batch-size", "2")
-        assert rerun.exit_code == 0, rerun.output
-        assert rerun.stdout.startswith(_summary(3, 2, 0, 5))
-        assert _counts(app) == _whole_batches(5)
-        assert _titles(client) == ["E0", "E1", "E2", "E3", "E4"]
+        _run_again_completes(app, client, runner, path)
 
 
 def _empty_database(request, database_url: str, tmp_path: Path) -> str:
