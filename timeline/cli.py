@@ -56,7 +56,8 @@ def source_drafts_command(source_id: str) -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
     "--batch-size",
-    type=click.IntRange(1, 100_000),
+    # A batch's external ids are looked up in one IN list, which both databases bound.
+    type=click.IntRange(1, 10_000),
     default=DEFAULT_BATCH_SIZE,
     show_default=True,
     help="Rows per transaction: a stopped import keeps its whole batches only.",
