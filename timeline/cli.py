@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import sys
+from pathlib import Path
 
 import click
 from flask import Flask
@@ -11,10 +13,12 @@ from flask.cli import AppGroup
 from .db import db
 from .demo import load_demo
 from .errors import ApiProblem
+from .imports import DEFAULT_BATCH_SIZE, ImportRefused, Summary, import_events
 from .services import get_source, source_drafts
 from .writes import purge_expired_keys
 
 demo_cli = AppGroup("demo", help="The India-Russia demo data set.")
+events_cli = AppGroup("events", help="Events in bulk.")
 idempotency_cli = AppGroup("idempotency", help="Stored Idempotency-Key responses.")
 sources_cli = AppGroup("sources", help="Sources and the events their text proposes.")
 
@@ -48,7 +52,78 @@ def source_drafts_command(source_id: str) -> None:
     click.echo(json.dumps(drafts, indent=2, ensure_ascii=False))
 
 
+@events_cli.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--batch-size",
+    # A batch's external ids are looked up in one IN list, which both databases bound.
+    type=click.IntRange(1, 10_000),
+    default=DEFAULT_BATCH_SIZE,
+    show_default=True,
+    help="Rows per transaction: a stopped import keeps its whole batches only.",
+)
+@click.option(
+    "--rejects",
+    "rejects_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the rejected rows, with line numbers and reasons "
+    "[default: FILE.rejects.jsonl].",
+)
+@click.option(
+    "--created-by",
+    default="import",
+    show_default=True,
+    help="Who the events are recorded as created by (a reviewer of that name cannot review them).",
+)
+def import_events_command(
+    file: Path, batch_size: int, rejects_path: Path | None, created_by: str
+) -> None:
+    """Import events from JSON Lines (one createEvent body per line, with an optional
+    external_id) or CSV (the columns of the CSV export). Rows whose external_id is
+    stored already are skipped, so running it again completes a stopped import.
+    Exits with status 1 when any row was rejected."""
+    rejects = rejects_path or file.with_name(file.name + ".rejects.jsonl")
+    size = file.stat().st_size
+    with click.progressbar(
+        length=size,
+        label=f"Importing {file.name}",
+        file=sys.stderr,
+        hidden=not sys.stderr.isatty(),
+        item_show_func=_progress_info,
+    ) as bar:
+
+        def progress(read: int, summary: Summary) -> None:
+            bar.update(read - bar.pos, summary)
+
+        try:
+            summary = import_events(
+                file,
+                rejects_path=rejects,
+                batch_size=batch_size,
+                actor=created_by,
+                progress=progress,
+            )
+        except ImportRefused as refused:
+            raise click.ClickException(str(refused)) from None
+        except KeyboardInterrupt:
+            raise click.ClickException(
+                "Stopped. The batches imported so far are stored, the one under way is "
+                "not; run the same command again to continue (rows with an external_id "
+                "that is stored are skipped)."
+            ) from None
+    click.echo(summary.line(rejects))
+    if summary.rejected:
+        sys.exit(1)
+
+
+def _progress_info(summary: Summary | None) -> str | None:
+    if summary is None or not summary.seconds:
+        return None
+    return f"{summary.rows:,} rows, {summary.rows / summary.seconds:,.0f}/s"
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(demo_cli)
+    app.cli.add_command(events_cli)
     app.cli.add_command(idempotency_cli)
     app.cli.add_command(sources_cli)

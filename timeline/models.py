@@ -116,6 +116,7 @@ class Event(Base):
         CheckConstraint(_one_of("claim_status", ClaimStatus), name="ck_events_claim_status"),
         Index("ix_events_timeline_order", "first_day", "precision", "seq"),
         Index("ix_events_review_queue", "claim_status", "seq"),
+        Index("ix_events_external_id", "external_id", unique=True),
     )
 
     seq: Mapped[int] = mapped_column(primary_key=True)
@@ -144,6 +145,9 @@ class Event(Base):
     document: Mapped[str] = mapped_column(Text, default="")
     # The claim checks (domain.checks) as the API returns them; changes keeps them current.
     checks: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    # The id an import gave the event in the system it came from (flask events import);
+    # an import skips the rows whose id is stored. Not part of the API.
+    external_id: Mapped[str | None] = mapped_column(String(200))
 
     countries: Mapped[list[EventCountry]] = relationship(
         cascade="all, delete-orphan", order_by="EventCountry.code", lazy="selectin"

@@ -55,10 +55,22 @@ def render(event: Event) -> None:
 def write_timeline_rows(connection: Connection, event: Event) -> None:
     """Rewrite the event's rows in ``pair_events`` (none once it is deleted)."""
     connection.execute(delete(PairEvent).where(PairEvent.seq == event.seq))
+    insert_timeline_rows(connection, [event])
+
+
+def insert_timeline_rows(connection: Connection, events: Sequence[Event]) -> None:
+    """Insert the rows of new events in ``pair_events``, all in one statement."""
+    rows = [row for event in events for row in _timeline_rows(event)]
+    if rows:
+        connection.execute(insert(PairEvent), rows)
+
+
+def _timeline_rows(event: Event) -> list[dict[str, Any]]:
+    """The event's rows in ``pair_events``: one per pair, none once it is deleted."""
     if event.deleted_at is not None:
-        return
+        return []
     first = dt.date.fromordinal(event.first_day)
-    rows = [
+    return [
         {
             "pair": pair,
             "first_day": event.first_day,
@@ -71,8 +83,6 @@ def write_timeline_rows(connection: Connection, event: Event) -> None:
         }
         for pair in pair_ids(event.country_codes)
     ]
-    if rows:
-        connection.execute(insert(PairEvent), rows)
 
 
 def pair_json(pair: CountryPair) -> dict[str, Any]:

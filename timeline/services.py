@@ -9,11 +9,11 @@ reopening a decided claim, re-rendering its read model) is done by
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -27,7 +27,14 @@ from .domain.countries import Country
 from .domain.dates import EventDate, InvalidDateField
 from .domain.drafts import propose
 from .domain.urls import url_key
-from .errors import Conflict, Gone, NotFound, UnprocessableEntity, invalid_field
+from .errors import (
+    Conflict,
+    FieldErrors,
+    Gone,
+    NotFound,
+    UnprocessableEntity,
+    invalid_field,
+)
 from .models import (
     Citation,
     Event,
@@ -39,6 +46,7 @@ from .models import (
     new_id,
     utcnow,
 )
+from .schemas import SourceCreateSchema
 
 # --- lookups ------------------------------------------------------------------
 
@@ -65,9 +73,13 @@ def get_source(source_id: str, *, field: str | None = None) -> Source:
     stored = _stored_id(source_id)
     source = db.session.scalar(select(Source).where(Source.id == stored)) if stored else None
     if source is None:
-        message = f"No source has the id '{source_id}'."
+        message = _no_source(source_id)
         raise invalid_field(field, message) if field is not None else NotFound(message)
     return source
+
+
+def _no_source(source_id: str) -> str:
+    return f"No source has the id '{source_id}'."
 
 
 def source_drafts(source: Source) -> list[dict[str, Any]]:
@@ -221,7 +233,8 @@ def _apply_fields(event: Event, data: dict[str, Any]) -> None:
         event.tags = [EventTag(tag=name, position=i) for i, name in enumerate(names)]
 
 
-def create_event(data: dict[str, Any], actor: str) -> Event:
+def _new_event(data: dict[str, Any], actor: str) -> Event:
+    """A new event's own fields from validated input; not in the session, no citations."""
     now = utcnow()
     event = Event(
         id=new_id(),
@@ -235,12 +248,125 @@ def create_event(data: dict[str, Any], actor: str) -> Event:
         version=1,
     )
     _apply_fields(event, {"date": data["date"], "end_date": None, **data})
+    return event
+
+
+def create_event(data: dict[str, Any], actor: str) -> Event:
+    event = _new_event(data, actor)
     db.session.add(event)
     citations = data.get("citations", [])
     sources = _sources_by_url((c["source"] for c in citations if "source" in c), actor)
     for i, citation in enumerate(citations):
         _add_citation(event, citation, actor, f"citations.{i}", sources)
     return event
+
+
+def new_events(inputs: Sequence[dict[str, Any]], actor: str) -> list[Event | FieldErrors]:
+    """New events from validated create inputs, made as ``create_event`` makes them but
+    not added to the session: for ``changes.insert_new_events``, which stores them in bulk.
+
+    The sources cited inline are found or created with one upsert for all of them,
+    those cited by id are read at once; an input that cites an unknown source id gets
+    the field error that ``create_event`` would give, in place of its event.
+    """
+    cited = [c for data in inputs for c in data.get("citations", [])]
+    by_id = _sources_with_ids(c["source_id"] for c in cited if "source_id" in c)
+    unknown = [
+        {
+            f"citations.{i}.source_id": [_no_source(c["source_id"])]
+            for i, c in enumerate(data.get("citations", []))
+            if "source_id" in c and _stored_id(c["source_id"]) not in by_id
+        }
+        for data in inputs
+    ]
+    # Only the inputs that make an event store their inline sources, as create_event's
+    # rollback leaves none of a refused one's.
+    inline = [
+        c["source"]
+        for data, errors in zip(inputs, unknown, strict=True)
+        if not errors
+        for c in data.get("citations", [])
+        if "source" in c
+    ]
+    by_key = _stored_sources_by_url(inline, actor)
+    made: list[Event | FieldErrors] = []
+    for data, errors in zip(inputs, unknown, strict=True):
+        if errors:
+            made.append(errors)
+            continue
+        event = _new_event(data, actor)
+        for citation in data.get("citations", []):
+            source = (
+                by_id[str(_stored_id(citation["source_id"]))]
+                if "source_id" in citation
+                else by_key[url_key(citation["source"]["url"])]
+            )
+            _cite(event, citation, actor, source)
+        made.append(event)
+    return made
+
+
+# The fields of a source that a client gives.
+_SOURCE_INPUT = tuple(SourceCreateSchema().fields)
+# Values bound in one IN list at most: within what SQLite and psycopg accept.
+_IN_CHUNK = 5_000
+
+
+def _chunks(values: Sequence[str]) -> Iterator[Sequence[str]]:
+    for start in range(0, len(values), _IN_CHUNK):
+        yield values[start : start + _IN_CHUNK]
+
+
+def _detached_sources(
+    where: Callable[[Sequence[str]], ColumnElement[bool]], values: Iterable[str]
+) -> list[Source]:
+    """The stored sources that match, as objects outside the session: citations of
+    events that are not in the session either can point to them."""
+    table = Source.__table__
+    wanted = sorted(set(values))
+    return [
+        Source(**row._mapping)
+        for chunk in _chunks(wanted)
+        for row in db.session.execute(select(table).where(where(chunk)))
+    ]
+
+
+def _stored_sources_by_url(inline: Iterable[dict[str, Any]], actor: str) -> dict[str, Source]:
+    """The sources given inline, by URL key: found, or created once each, with one
+    upsert in the order of their keys (see ``_sources_by_url``)."""
+    by_key = {url_key(data["url"]): data for data in inline}
+    if not by_key:
+        return {}
+    found = {
+        key
+        for chunk in _chunks(sorted(by_key))
+        for key in db.session.scalars(select(Source.url_key).where(Source.url_key.in_(chunk)))
+    }
+    now = utcnow()
+    new = [
+        {
+            "id": new_id(),
+            "url_key": key,
+            "created_by": actor,
+            "created_at": now,
+            "updated_at": now,
+            "version": 1,
+            **{name: by_key[key].get(name) for name in _SOURCE_INPUT},
+        }
+        for key in sorted(by_key.keys() - found)
+    ]
+    if new:
+        dialect = db.session.get_bind().dialect.name
+        upsert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+        db.session.execute(
+            upsert(Source).on_conflict_do_nothing(index_elements=[Source.url_key]), new
+        )
+    return {source.url_key: source for source in _detached_sources(Source.url_key.in_, by_key)}
+
+
+def _sources_with_ids(ids: Iterable[str]) -> dict[str, Source]:
+    stored = [stored for stored in map(_stored_id, ids) if stored is not None]
+    return {source.id: source for source in _detached_sources(Source.id.in_, stored)}
 
 
 def update_event(event: Event, data: dict[str, Any]) -> Event:
@@ -263,6 +389,10 @@ def _add_citation(
         source = get_source(data["source_id"], field=f"{field}.source_id".lstrip("."))
     else:
         source = sources[url_key(data["source"]["url"])]
+    return _cite(event, data, actor, source)
+
+
+def _cite(event: Event, data: dict[str, Any], actor: str, source: Source) -> Citation:
     citation = Citation(
         id=new_id(),
         quote=data["quote"],

@@ -7,6 +7,7 @@ tracking parameters (utm_*, fbclid, ...) name the same document.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -31,6 +32,9 @@ def normalise_url(url: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, path, urlencode(query), ""))
 
 
+# Normalising is slow next to the rest of a write; a bulk import brings the same
+# source URLs again and again.
+@functools.lru_cache(maxsize=65_536)
 def url_key(url: str) -> str:
     """The stored key of a source URL: SHA-256 of its normalised form.
 

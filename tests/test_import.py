@@ -1,0 +1,441 @@
+"""flask events import: JSON Lines and CSV, rejects, batches, resuming by external_id."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.conftest import _truncate_all
+from tests.factories import cite, create_event, event_body, source_body
+from timeline import changes, create_app
+from timeline.db import db
+from timeline.models import Citation, Event, EventCountry, EventTag, PairEvent, Source
+
+API = "/api/v1"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _jsonl(path: Path, rows: list[Any]) -> Path:
+    path.write_text("".join(r if isinstance(r, str) else json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+def _import(runner, path: Path, *options: str):
+    return runner.invoke(args=["events", "import", str(path), *options])
+
+
+def _comparable(document: dict[str, Any]) -> dict[str, Any]:
+    """An event without what differs between two events made from one input: ids,
+    times, and the citation ids its checks name (as positions instead)."""
+    positions = {c["id"]: n for n, c in enumerate(document["citations"])}
+    return {
+        **{k: v for k, v in document.items() if k not in ("id", "created_at", "updated_at")},
+        "citations": [{k: v for k, v in c.items() if k != "id"} for c in document["citations"]],
+        "checks": [
+            {**check, "citation_id": positions.get(check["citation_id"])}
+            for check in document["checks"]
+        ],
+    }
+
+
+def _all_events(client) -> list[dict[str, Any]]:
+    response = client.get(f"{API}/events?limit=200")
+    assert response.status_code == 200
+    items: list[dict[str, Any]] = response.get_json()["items"]
+    return items
+
+
+def _titles(client) -> list[str]:
+    return sorted(event["title"] for event in _all_events(client))
+
+
+def _summary(imported: int, skipped: int, rejected: int, rows: int) -> str:
+    return (
+        f"Imported {imported:,}, skipped {skipped:,} (already in), "
+        f"rejected {rejected:,} of {rows:,} rows in "
+    )
+
+
+class TestJsonLines:
+    def test_imported_events_read_exactly_as_if_posted(self, client, runner, tokens, tmp_path):
+        stored = client.post(
+            f"{API}/sources",
+            json=source_body(url="https://example.org/known", text="They met in Moscow."),
+            headers=tokens.editor,
+        ).get_json()
+        body = event_body(
+            title="Talks in Moscow",
+            date="2019-11",
+            end_date="2019-12",
+            approximate=True,
+            countries=["ind", "RU", "CN"],
+            location={"name": "Moscow", "country": "ru", "lat": 55.75, "lon": 37.62},
+            actors=[" Rajnath Singh", "Rajnath Singh "],
+            tags=["Visit", "visit", "Defence"],
+            citations=[
+                {"source_id": stored["id"].upper(), "quote": "They met.", "stance": "supports"},
+                {"source": source_body(), "quote": "A visit.", "stance": "context"},
+                {
+                    "source": source_body(url="https://example.org/new", publisher="PTI"),
+                    "quote": "No visit.",
+                    "stance": "disputes",
+                },
+            ],
+        )
+        posted = client.post(f"{API}/events", json=body, headers=tokens.editor)
+        assert posted.status_code == 201
+
+        result = _import(runner, _jsonl(tmp_path / "events.jsonl", [{**body, "external_id": "x"}]))
+
+        assert result.exit_code == 0, result.output
+        assert result.stdout.startswith(_summary(1, 0, 0, 1))
+        assert not (tmp_path / "events.jsonl.rejects.jsonl").exists()
+        imported = [e for e in _all_events(client) if e["id"] != posted.get_json()["id"]]
+        assert len(imported) == 1
+        expected = _comparable(posted.get_json())
+        got = client.get(f"{API}/events/{imported[0]['id']}")
+        assert got.headers["ETag"] == f'"{imported[0]["id"]}.v1"'
+        assert _comparable(got.get_json()) == expected
+        # The sources cited inline were found, not made again.
+        assert [c["source"]["id"] for c in got.get_json()["citations"]] == [
+            c["source"]["id"] for c in posted.get_json()["citations"]
+        ]
+        assert len(client.get(f"{API}/sources").get_json()["items"]) == 3
+        # In the timeline of every pair among its countries, and in the review queue.
+        for pair in ("IN-RU", "CN-IN", "CN-RU"):
+            items = client.get(f"{API}/timelines/{pair}").get_json()["items"]
+            assert [_comparable(item) for item in items] == [expected, expected]
+        queue = client.get(f"{API}/review-queue", headers=tokens.reviewer).get_json()["items"]
+        assert len(queue) == 2
+        revisions = client.get(f"{API}/events/{imported[0]['id']}/revisions").get_json()
+        assert revisions == {"items": []}
+
+    def test_rejected_rows_are_written_with_line_and_reasons_and_good_rows_go_in(
+        self, client, runner, tmp_path
+    ):
+        path = _jsonl(
+            tmp_path / "events.jsonl",
+            [
+                event_body(title="First"),
+                "{not json\n",
+                "\n",
+                "[1, 2]\n",
+                event_body(title="Bad country", countries=["IN", "XX"]),
+                event_body(title="Status", claim_status="verified"),
+                event_body(
+                    title="Unknown source",
+                    citations=[
+                        {"source": source_body(), "quote": "Q", "stance": "supports"},
+                        {
+                            "source_id": "6f1c1a52-3b0a-4a43-9a55-0d2f0d1c2e11",
+                            "quote": "Q",
+                            "stance": "supports",
+                        },
+                    ],
+                ),
+                event_body(title="Long id", external_id="x" * 201),
+                event_body(title="Last"),
+            ],
+        )
+        rejects = tmp_path / "out" / "rejected.jsonl"
+        rejects.parent.mkdir()
+
+        result = _import(runner, path, "--batch-size", "3", "--rejects", str(rejects))
+
+        assert result.exit_code == 1
+        assert result.stdout.startswith(_summary(2, 0, 6, 8))
+        assert result.stdout.rstrip().endswith(f"rows/s). Rejected rows: {rejects}")
+        assert _titles(client) == ["First", "Last"]
+        # The refused row's inline source was not stored.
+        assert client.get(f"{API}/sources").get_json()["items"] == []
+        written = [json.loads(line) for line in rejects.read_text().splitlines()]
+        assert [(r["line"], r["errors"]) for r in written] == [
+            (
+                2,
+                {
+                    "_schema": [
+                        "The request body is not valid JSON: Expecting property name enclosed "
+                        "in double quotes at line 1, column 2."
+                    ]
+                },
+            ),
+            (4, {"_schema": ["A line must hold one JSON object: an event."]}),
+            (5, {"countries.1": ["'XX' is not an ISO 3166-1 alpha-2 or alpha-3 country code."]}),
+            (
+                6,
+                {
+                    "claim_status": [
+                        "The claim status changes only through a review: "
+                        "POST /api/v1/events/{id}/reviews with a status and a note."
+                    ]
+                },
+            ),
+            (
+                7,
+                {
+                    "citations.1.source_id": [
+                        "No source has the id '6f1c1a52-3b0a-4a43-9a55-0d2f0d1c2e11'."
+                    ]
+                },
+            ),
+            (8, {"external_id": ["Length must be between 1 and 200."]}),
+        ]
+        assert written[0]["row"] == "{not json"
+        assert written[2]["row"]["title"] == "Bad country"
+
+    def test_a_second_run_skips_what_is_in_by_external_id(self, client, runner, tmp_path):
+        rows = [event_body(title=f"E{i}", external_id=f"e{i}") for i in range(5)]
+        path = _jsonl(
+            tmp_path / "events.jsonl", [*rows, event_body(title="Again", external_id="e1")]
+        )
+
+        first = _import(runner, path, "--batch-size", "2")
+        assert first.exit_code == 0, first.output
+        assert first.stdout.startswith(_summary(5, 1, 0, 6))
+
+        more = _jsonl(tmp_path / "more.jsonl", [*rows, event_body(title="E5", external_id="e5")])
+        second = _import(runner, more, "--batch-size", "2")
+        assert second.exit_code == 0, second.output
+        assert second.stdout.startswith(_summary(1, 5, 0, 6))
+        assert _titles(client) == ["E0", "E1", "E2", "E3", "E4", "E5"]
+
+    def test_the_external_id_is_not_part_of_the_api(self, client, runner, tokens, tmp_path):
+        _import(runner, _jsonl(tmp_path / "e.jsonl", [event_body(external_id="mine")]))
+        (event,) = _all_events(client)
+        assert "external_id" not in event
+        response = client.post(
+            f"{API}/events", json=event_body(external_id="mine"), headers=tokens.editor
+        )
+        assert response.status_code == 422
+        assert response.get_json()["errors"] == {"external_id": ["Unknown field."]}
+
+
+def _counts(app) -> dict[str, int]:
+    with app.app_context():
+        return {
+            model.__name__: db.session.scalar(select(func.count()).select_from(model)) or 0
+            for model in (Event, EventCountry, EventTag, Citation, Source, PairEvent)
+        }
+
+
+def _cited_rows(n: int) -> list[dict[str, Any]]:
+    return [
+        event_body(
+            title=f"E{i}",
+            external_id=f"e{i}",
+            citations=[
+                {
+                    "source": source_body(url=f"https://example.org/{i}"),
+                    "quote": "Q",
+                    "stance": "supports",
+                }
+            ],
+        )
+        for i in range(n)
+    ]
+
+
+# Whole batches of _cited_rows: per event a country pair, a tag, a citation, a source
+# of its own and a timeline row.
+def _whole_batches(events: int) -> dict[str, int]:
+    return {
+        "Event": events,
+        "EventCountry": 2 * events,
+        "EventTag": events,
+        "Citation": events,
+        "Source": events,
+        "PairEvent": events,
+    }
+
+
+def _run_again_completes(app, client, runner, path: Path) -> None:
+    """The same import again: the two events of the first batch are skipped."""
+    rerun = _import(runner, path, "--batch-size", "2")
+    assert rerun.exit_code == 0, rerun.output
+    assert rerun.stdout.startswith(_summary(3, 2, 0, 5))
+    assert _counts(app) == _whole_batches(5)
+    assert _titles(client) == ["E0", "E1", "E2", "E3", "E4"]
+
+
+class TestStoppedImports:
+    def test_a_batch_that_fails_in_the_database_leaves_whole_batches(
+        self, app, client, runner, tmp_path, monkeypatch
+    ):
+        path = _jsonl(tmp_path / "events.jsonl", _cited_rows(5))
+        real = changes.insert_timeline_rows
+        calls = []
+
+        def failing(connection, events):
+            calls.append(len(events))
+            if len(calls) == 2:  # the second batch: its events and citations are written
+                raise RuntimeError("the database went away")
+            real(connection, events)
+
+        with monkeypatch.context() as patch:
+            patch.setattr(changes, "insert_timeline_rows", failing)
+            failed = _import(runner, path, "--batch-size", "2")
+        assert failed.exit_code == 1
+        assert isinstance(failed.exception, RuntimeError)
+        assert _counts(app) == _whole_batches(2)
+
+        _run_again_completes(app, client, runner, path)
+
+    def test_killed_in_the_middle_of_a_batch_then_run_again(
+        self, app, client, runner, database_url, tmp_path
+    ):
+        path = _jsonl(tmp_path / "events.jsonl", _cited_rows(5))
+        # The import kills itself (SIGKILL: no clean-up runs) once the second batch's
+        # events, countries, tags and citations are written but not committed.
+        script = textwrap.dedent(
+            f"""
+            import os, signal, sys
+            from timeline import changes, create_app
+
+            real = changes.insert_timeline_rows
+            calls = []
+
+            def killed(connection, events):
+                calls.append(events)
+                if len(calls) == 2:
+                    os.kill(os.getpid(), signal.SIGKILL)
+                real(connection, events)
+
+            changes.insert_timeline_rows = killed
+            app = create_app({{"SQLALCHEMY_DATABASE_URI": {database_url!r}}})
+            app.test_cli_runner().invoke(
+                args=["events", "import", {str(path)!r}, "--batch-size", "2"]
+            )
+            sys.exit("the import was not killed")
+            """
+        )
+        killed = subprocess.run(
+            [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=False
+        )
+        assert killed.returncode == -signal.SIGKILL, killed.stderr
+        assert _counts(app) == _whole_batches(2)
+
+        _run_again_completes(app, client, runner, path)
+
+
+def _empty_database(request, database_url: str, tmp_path: Path) -> str:
+    """An empty migrated database of the same backend (PostgreSQL's is emptied)."""
+    if database_url.startswith("sqlite"):
+        path = tmp_path / "empty.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite:///{path}"
+    _truncate_all(database_url)
+    return database_url
+
+
+# Columns of the CSV export that the server sets, so they differ after an import.
+_SET_BY_SERVER = ("id", "created_at", "updated_at", "claim_status", "version")
+_CITATION_COLUMNS = ("citations", "source_urls")
+
+
+class TestCsv:
+    def test_an_exported_timeline_imports_into_an_empty_database(
+        self, request, app, client, tokens, database_url, tmp_path
+    ):
+        cited = create_event(
+            client,
+            tokens.editor,
+            title="=HYPERLINK(1)",
+            summary="Two lines,\nwith a comma; and a semicolon-free list.",
+            date="2019-11-05",
+            end_date="2019-11-09",
+            location={"name": "Amethi", "country": "IN", "lat": -26.15, "lon": 81.81},
+            actors=["Rajnath Singh", "Sergei Shoigu"],
+            tags=["visit", "defence"],
+        )
+        cite(client, tokens.editor, cited["id"])
+        create_event(client, tokens.editor, title="Approximate", date="2019", approximate=True)
+        create_event(
+            client,
+            tokens.editor,
+            title="Three countries",
+            date="2020-02",
+            countries=["IN", "RU", "CN"],
+            location={"name": "Somewhere"},
+            actors=[],
+            tags=[],
+            summary="",
+        )
+        exported = client.get(f"{API}/timelines/IN-RU/csv").get_data(as_text=True)
+        before = list(csv.DictReader(io.StringIO(exported)))
+        data = tmp_path / "in-ru.csv"
+        data.write_text(exported, newline="")
+
+        empty = create_app(
+            {
+                "SQLALCHEMY_DATABASE_URI": _empty_database(request, database_url, tmp_path),
+                "TESTING": True,
+            }
+        )
+        result = empty.test_cli_runner().invoke(args=["events", "import", str(data)])
+
+        assert result.exit_code == 0, result.output
+        assert result.stdout.startswith(_summary(3, 0, 0, 3))
+        assert result.stdout.rstrip().endswith(
+            "1 CSV rows named source URLs, which CSV cannot carry as citations "
+            "(no quote, no stance): import JSON Lines for citations."
+        )
+        after_csv = empty.test_client().get(f"{API}/timelines/IN-RU/csv").get_data(as_text=True)
+        after = list(csv.DictReader(io.StringIO(after_csv)))
+        kept = [c for c in before[0] if c not in _SET_BY_SERVER + _CITATION_COLUMNS]
+        assert [{c: row[c] for c in kept} for row in after] == [
+            {c: row[c] for c in kept} for row in before
+        ]
+        assert [row["claim_status"] for row in after] == ["unverified"] * 3
+        assert [row["citations"] for row in after] == ["0"] * 3
+
+        again = empty.test_cli_runner().invoke(args=["events", "import", str(data)])
+        assert again.stdout.startswith(_summary(0, 3, 0, 3))
+        with empty.app_context():
+            db.engine.dispose()
+
+    def test_rows_are_checked_like_the_api_and_unknown_columns_refused(
+        self, client, runner, tmp_path
+    ):
+        good = tmp_path / "events.csv"
+        good.write_text(
+            "title,date,countries,approximate,lat,lon,location_name\r\n"
+            "Fine,2019-11-05,IN;RU,false,,,\r\n"
+            "Bad,2019-02-30,IN;RU,yes,north,,Moscow\r\n",
+            newline="",
+        )
+        result = _import(runner, good)
+        assert result.exit_code == 1
+        assert _titles(client) == ["Fine"]
+        (reject,) = [json.loads(line) for line in (tmp_path / "events.csv.rejects.jsonl").open()]
+        assert reject["line"] == 3
+        assert reject["errors"] == {
+            "date": ["'2019-02-30' does not exist: Feb 2019 has 28 days."],
+            "approximate": ["Not a valid boolean."],
+            "location.lat": ["Not a valid number."],
+        }
+
+        odd = tmp_path / "odd.csv"
+        odd.write_text("title,date,countries,colour\r\nX,2019,IN;RU,red\r\n", newline="")
+        refused = _import(runner, odd)
+        assert refused.exit_code == 1
+        assert "Unknown CSV columns: colour." in refused.output
+        assert _titles(client) == ["Fine"]
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_quiet_when_not_a_terminal(runner, tmp_path):
+    result = _import(runner, _jsonl(tmp_path / "e.jsonl", [event_body()]))
+    assert result.exit_code == 0
+    assert result.output.count("\n") == 1
+    assert result.output.startswith(_summary(1, 0, 0, 1))
