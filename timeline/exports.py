@@ -55,6 +55,12 @@ CSV_COLUMNS = (
 # (At a position that no character other than those three precedes: the start or
 # just after one of them.)
 _LIVE_FORMULA = re.compile(r"(?<![^;\r\n])(?=[=+\-@\t\r])")
+_NEUTRALISED_FORMULA = re.compile(r"(?<![^;\r\n])'(?=[=+\-@\t\r])")
+
+
+def text_of_cell(cell: str) -> str:
+    """A text cell of the CSV export as the event had it (the inverse of its quoting)."""
+    return _NEUTRALISED_FORMULA.sub("", cell)
 
 
 def timeline_events(pair: CountryPair, args: dict[str, Any]) -> Iterator[dict[str, Any]]:

@@ -31,7 +31,7 @@ from sqlalchemy.exc import IntegrityError
 from . import changes, json_body, services
 from .db import db
 from .errors import ApiProblem, FieldErrors, flatten_errors
-from .exports import _FORMULA_START, CSV_COLUMNS
+from .exports import CSV_COLUMNS, text_of_cell
 from .fields import Text
 from .models import Event
 from .schemas import EventCreateSchema
@@ -157,16 +157,11 @@ def _csv_records(reader: csv.DictReader[str], uncited: Callable[[], None]) -> It
         if None in record:
             yield Row(start, record, {"_schema": ["The row has more cells than the header."]})
         else:
-            cells = {name: _uncell(value or "") for name, value in record.items()}
+            cells = {name: text_of_cell(value or "") for name, value in record.items()}
             if cells.get("source_urls"):
                 uncited()
             yield Row(start, csv_event(cells))
         start = reader.line_num + 1
-
-
-def _uncell(text: str) -> str:
-    """A cell's text as the event had it: the export quotes a formula-like start with '."""
-    return text[1:] if text.startswith("'") and text[1:].startswith(_FORMULA_START) else text
 
 
 def _list(cell: str) -> list[str]:
