@@ -10,6 +10,7 @@ from flask.views import MethodView
 
 from .. import exports, services
 from ..apidoc import id_parameter
+from ..caching import PUBLIC, cached
 from ..errors import NotFound
 from ..http import public_url_for
 from ..limits import EXPENSIVE_READS, rate_limited
@@ -49,6 +50,7 @@ def _ok(content_type: str, schema: dict[str, Any], description: str) -> dict[str
 
 @blp.route("/timelines/<pair>/csv", parameters=[PAIR_PARAMETER])
 class TimelineCsv(MethodView):
+    @cached(PUBLIC, etag=False)
     @rate_limited(EXPENSIVE_READS)
     @blp.doc(
         operationId="exportPairTimelineCsv",
@@ -72,6 +74,7 @@ class TimelineCsv(MethodView):
 
 @blp.route("/timelines/<pair>/timelinejs", parameters=[PAIR_PARAMETER])
 class TimelineJs(MethodView):
+    @cached(PUBLIC, etag=False)
     @rate_limited(EXPENSIVE_READS)
     @blp.doc(
         operationId="exportPairTimelineJs",
@@ -94,6 +97,7 @@ class TimelineJs(MethodView):
     parameters=[id_parameter("event_id")],
 )
 class ClaimReview(MethodView):
+    @cached(PUBLIC)
     @rate_limited(EXPENSIVE_READS)
     @blp.doc(
         operationId="getClaimReview",
