@@ -63,9 +63,10 @@ def init_app(app: Flask) -> None:
         allow_headers=ALLOWED_HEADERS,
         max_age=app.config["CORS_MAX_AGE"],
         supports_credentials=False,
-        # With '*', every answer says so, with or without Origin: nothing varies. With a
-        # list, only an allowed Origin gets an answer naming it (flask-cors would
+        # With '*', every answer says '*', with or without Origin: nothing varies. With
+        # a list, only an allowed Origin gets an answer naming it (flask-cors would
         # otherwise list every origin to a request without one).
+        send_wildcard=origins == "*",
         always_send=origins == "*",
         vary_header=False,
     )
