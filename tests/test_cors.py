@@ -117,6 +117,11 @@ class TestListedOrigins:
             exposed = response.headers["Access-Control-Expose-Headers"].split(", ")
             assert set(exposed) == EXPOSED
             assert response.vary.as_set() == {"origin"}
+            cached = {"Origin": origin, "If-None-Match": response.headers["ETag"]}
+            again = client.get(f"{API}/timelines/IN-RU", headers=cached)
+            assert again.status_code == 304
+            assert again.headers["Access-Control-Allow-Origin"] == origin
+            assert again.vary.as_set() == {"origin"}
 
     def test_post_and_patch_from_an_allowed_origin(self, client: FlaskClient, tokens: Any) -> None:
         created = client.post(
