@@ -112,6 +112,7 @@ def assert_problem(answer: Answer, status: int, title: str, detail: str) -> None
     assert answer.headers["content-type"] == "application/problem+json", answer.headers
     problem = {"type": "about:blank", "title": title, "status": status, "detail": detail}
     assert answer.json() == problem
+    assert answer.headers.get("cache-control") == "no-store", answer.headers
     assert_security_headers(answer)
 
 

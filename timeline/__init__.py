@@ -6,11 +6,10 @@ import os
 from typing import Any
 
 from flask import Flask
-from flask_cors import CORS
 from flask_migrate import Migrate
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import auth, cli, docs, errors, http, limits, page, schema_version, security
+from . import auth, caching, cli, cors, docs, errors, http, limits, page, schema_version, security
 from .api import register_blueprints
 from .config import settings
 from .db import db, init_database
@@ -48,16 +47,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     limits.init_app(app)
     auth.init_app(app)
     cli.init_app(app)
-    CORS(
-        app,
-        resources={r"/api/*": {"origins": app.config["CORS_ORIGINS"]}},
-        expose_headers=["ETag", "Link", "Location", *limits.RATE_LIMIT_HEADERS],
-        allow_headers=[
-            "Authorization",
-            "Content-Type",
-            "If-Match",
-            "If-None-Match",
-            "Idempotency-Key",
-        ],
-    )
+    caching.init_app(app)
+    cors.init_app(app)
     return app

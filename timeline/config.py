@@ -56,6 +56,30 @@ def claimreview_url_template(value: str | None) -> str | None:
     return template
 
 
+def cors_origins(value: str | None) -> str | list[str]:
+    """CORS_ORIGINS: '*' (any origin: the API uses bearer tokens, never cookies), or a
+    comma-separated list of origins such as https://dash.example.org, each a scheme
+    and host with an optional port, compared without regard to case."""
+    if value is None or value.strip() in {"", "*"}:
+        return "*"
+    origins = [origin.strip().rstrip("/") for origin in value.split(",") if origin.strip()]
+    for origin in origins:
+        parts = urlsplit(origin)
+        if (
+            parts.scheme not in {"http", "https"}
+            or not parts.hostname
+            or parts.path
+            or parts.query
+            or parts.fragment
+            or "*" in origin
+        ):
+            raise ValueError(
+                "CORS_ORIGINS must be '*' or origins separated by commas, such as "
+                f"https://dash.example.org,http://localhost:3000 (got {origin!r})."
+            )
+    return origins
+
+
 def _whole_number(name: str, default: int = 0, minimum: int = 0) -> int:
     value = os.environ.get(name, "").strip()
     if not value:
@@ -81,7 +105,12 @@ def settings(instance_path: str) -> dict[str, Any]:
         "READS_REQUIRE_TOKEN": _flag("READS_REQUIRE_TOKEN"),
         # Four eyes: a reviewer may not review their own event unless this is set.
         "ALLOW_SELF_REVIEW": _flag("ALLOW_SELF_REVIEW"),
-        "CORS_ORIGINS": os.environ.get("CORS_ORIGINS", "*"),
+        "CORS_ORIGINS": cors_origins(os.environ.get("CORS_ORIGINS")),
+        # How long a browser may reuse a CORS preflight answer (Chromium caps it at 7200).
+        "CORS_MAX_AGE": _whole_number("CORS_MAX_AGE", 600),
+        # How long a cache (a browser, a CDN) may reuse a public read without asking
+        # again. 0: it revalidates every time, and gets a bodiless 304 while unchanged.
+        "CACHE_MAX_AGE": _whole_number("CACHE_MAX_AGE", 0),
         # Named as the author of published ClaimReviews.
         "PUBLISHER_NAME": os.environ.get("PUBLISHER_NAME", "Timeline"),
         # The publisher's own page of an event's fact check, the ClaimReview url:

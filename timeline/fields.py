@@ -167,7 +167,9 @@ class StatusEnum(fields.Enum):
     """An enum by value that also dumps the plain strings the database returns."""
 
     def __init__(self, enum: type[StrEnum], **kwargs: Any) -> None:
-        super().__init__(enum, by_value=True, **kwargs)
+        # By value as a String field (by_value=True would use Raw), so that the
+        # OpenAPI schema says `type: string` next to the enum.
+        super().__init__(enum, by_value=fields.String, **kwargs)
 
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
         if isinstance(value, str) and not isinstance(value, self.enum):

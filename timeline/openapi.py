@@ -11,11 +11,12 @@ from apispec.ext.marshmallow import MarshmallowPlugin, OpenAPIConverter
 from apispec.ext.marshmallow.common import resolve_schema_cls
 from flask import Flask
 from flask_smorest import Api
-from flask_smorest.utils import prepare_response
+from flask_smorest.utils import deepupdate, prepare_response
 from marshmallow import fields
 from werkzeug.exceptions import HTTPException
 
 from . import patterns
+from .caching import HEADER_COMPONENTS, header_refs
 from .errors import PROBLEM_JSON, RETRY_AFTER_HEADER, problem_response
 from .limits import RATE_LIMIT_HEADERS
 from .schemas import ProblemSchema
@@ -62,7 +63,7 @@ class _EveryResponse(BasePlugin):
     - a request body: 400 (not JSON, or broken framing), 408 (stopped arriving), 413 (too
       large), 415 (not application/json), 422;
     - a path parameter: 404;
-    - a 200 with an ETag (answered by ``conditional``): 304 to If-None-Match;
+    - a 200 with an ETag (a cached read, timeline/caching.py): 304 to If-None-Match;
     - no security of its own (a read): an optional bearer token, and 401 when the operator
       makes reads need one (READS_REQUIRE_TOKEN). ``security: []`` marks an open operation;
     - any operation: 503 with Retry-After while the database is down or locked, or its
@@ -73,8 +74,12 @@ class _EveryResponse(BasePlugin):
         self, path: str | None = None, operations: dict[str, Any] | None = None, **kwargs: Any
     ) -> None:
         for method, operation in (operations or {}).items():
-            # flask-smorest keys its responses by int, manual docs by str: one key each.
-            responses = {str(status): doc for status, doc in operation.get("responses", {}).items()}
+            # flask-smorest keys its responses by int, manual docs often by str: merge the two.
+            responses: dict[str, Any] = {}
+            for status, doc in operation.get("responses", {}).items():
+                merged = responses.get(str(status))
+                both = isinstance(merged, dict) and isinstance(doc, dict)
+                responses[str(status)] = deepupdate(merged, doc) if both else doc
             operation["responses"] = responses
 
             def add(status: int, responses: dict[str, Any] = responses) -> None:
@@ -137,6 +142,8 @@ class TimelineApi(Api):
                 "example": "IN-RU",
             },
         )
+        for name, header in HEADER_COMPONENTS.items():
+            self.spec.components.header(name, header)
         self.spec.components.security_scheme(
             "bearerAuth",
             {
@@ -155,14 +162,23 @@ class TimelineApi(Api):
             response: dict[str, Any] = {"description": status.phrase}
             if status >= 400:
                 response["schema"] = self.ERROR_SCHEMA
+                response["headers"] = header_refs(**{"Cache-Control": "NoStoreCacheControl"})
+            if status == http.HTTPStatus.NOT_MODIFIED:
+                response["description"] = (
+                    "Not Modified: the ETag in If-None-Match is current (no body; the "
+                    "headers of the 200)"
+                )
+                response["headers"] = header_refs(
+                    ETag="ETag", **{"Cache-Control": "PublicCacheControl", "Vary": "Vary"}
+                )
             if status == http.HTTPStatus.TOO_MANY_REQUESTS:
                 response["description"] = (
                     "Too Many Requests: the client (its token, or its address without one) "
                     "has used up its budget of writes or of expensive reads"
                 )
-                response["headers"] = RATE_LIMIT_HEADERS
+                response["headers"].update(RATE_LIMIT_HEADERS)
             if status == http.HTTPStatus.SERVICE_UNAVAILABLE:
-                response["headers"] = {"Retry-After": RETRY_AFTER_HEADER}
+                response["headers"]["Retry-After"] = RETRY_AFTER_HEADER
             prepare_response(response, self.spec, PROBLEM_JSON)
             self.spec.components.response(status.name, response, lazy=True)
         default = {"description": "Default error response", "schema": self.ERROR_SCHEMA}

@@ -39,6 +39,7 @@ from gunicorn.http.errors import (
 from gunicorn.workers.base_async import AsyncWorker
 from gunicorn.workers.ggevent import GeventWorker
 
+from .caching import NO_STORE
 from .errors import PROBLEM_JSON, problem_body
 from .security import SECURITY_HEADERS
 
@@ -85,6 +86,7 @@ def problem_message(status: int, detail: str) -> bytes:
         "Connection: close",
         f"Content-Type: {PROBLEM_JSON}",
         f"Content-Length: {len(body)}",
+        f"Cache-Control: {NO_STORE}",
         *(f"{name}: {value}" for name, value in SECURITY_HEADERS.items()),
     ]
     return "\r\n".join(head).encode("latin-1") + b"\r\n\r\n" + body

@@ -47,6 +47,7 @@ from .models import (
     utcnow,
 )
 from .schemas import SourceCreateSchema
+from .writes import version_etag
 
 # --- lookups ------------------------------------------------------------------
 
@@ -67,6 +68,19 @@ def get_event(event_id: str, *, include_deleted: bool = False) -> Event:
     if event.deleted_at is not None and not include_deleted:
         raise Gone(f"The event '{event_id}' was deleted; it is kept for the record.")
     return event
+
+
+def stored_etag(model: type[Event] | type[Source], resource_id: str) -> str | None:
+    """The ETag of the event or source with this id (as ``writes.etag_of`` gives it),
+    from one small query that loads nothing; None when there is none, or it is deleted."""
+    stored = _stored_id(resource_id)
+    if stored is None:
+        return None
+    stmt = select(model.version).where(model.id == stored)
+    if model is Event:
+        stmt = stmt.where(Event.deleted_at.is_(None))
+    version = db.session.scalar(stmt)
+    return version_etag(stored, version) if version is not None else None
 
 
 def get_source(source_id: str, *, field: str | None = None) -> Source:

@@ -38,6 +38,7 @@ from .models import Event, IdempotencyRecord, Source, utcnow
 F = TypeVar("F", bound=Callable[..., Any])
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
+IDEMPOTENCY_REPLAYED_HEADER = "Idempotent-Replayed"
 # A write that PostgreSQL aborted to break a deadlock (40P01) or for a
 # serialization failure (40001) is run again, this many times in all.
 MAX_ATTEMPTS = 3
@@ -48,6 +49,11 @@ MAX_IDEMPOTENCY_KEY = 200
 Versioned = Event | Source
 
 
+def version_etag(resource_id: str, version: int) -> str:
+    """The strong ETag (unquoted) of one version of an event or source."""
+    return f"{resource_id}.v{version}"
+
+
 def etag_of(resource: Versioned) -> str:
     """A strong ETag (unquoted) that changes with every change to the event or source.
 
@@ -56,7 +62,7 @@ def etag_of(resource: Versioned) -> str:
     """
     if resource in db.session.dirty or resource in db.session.new:
         db.session.flush()
-    return f"{resource.id}.v{resource.version}"
+    return version_etag(resource.id, resource.version)
 
 
 def _noun(resource: Versioned | type[Versioned]) -> str:
@@ -225,7 +231,7 @@ def _replay_or_reserve(key: str) -> Response | None:
             "retry in a moment.",
             problem_type="idempotency-key-in-progress",
         )
-    headers = {"Idempotent-Replayed": "true"}
+    headers = {IDEMPOTENCY_REPLAYED_HEADER: "true"}
     if record.location:
         headers["Location"] = record.location
     return Response(record.body, status=record.status, headers=headers, mimetype="application/json")

@@ -19,13 +19,6 @@ from ..read_model import Page
 
 API_PREFIX = "/api/v1"
 JSON = "application/json"
-# The ETag that ``conditional`` puts on a read: send it in If-None-Match for a 304.
-CACHE_HEADERS = {
-    "ETag": {
-        "description": "This representation's ETag; send it in If-None-Match to get a 304",
-        "schema": {"type": "string"},
-    }
-}
 
 
 class _QueryArgs(MultiDictProxy):
@@ -129,14 +122,6 @@ def page_response(page: Page, **fields: object) -> Response:
         args = request.args.to_dict()
         args["cursor"] = page.next_cursor
         response.headers["Link"] = f'<{public_url(request.path)}?{urlencode(args)}>; rel="next"'
-    return conditional(response)
-
-
-def conditional(response: Response) -> Response:
-    """Add an ETag and answer 304 when the client's copy is current."""
-    if "ETag" not in response.headers:
-        response.add_etag()
-    response.make_conditional(request)
     return response
 
 

@@ -10,6 +10,7 @@ from flask.views import MethodView
 from .. import patterns, services
 from ..apidoc import document, event_links, id_parameter, links
 from ..auth import EDITOR, REVIEWER, current_actor, role_required
+from ..caching import PUBLIC, cached, not_modified
 from ..limits import EXPENSIVE_READS, rate_limited, searching
 from ..models import Event
 from ..read_model import event_page
@@ -28,14 +29,7 @@ from ..schemas import (
     RevisionListSchema,
 )
 from ..writes import check_if_match, etag_of, write_operation
-from . import (
-    CACHE_HEADERS,
-    ApiBlueprint,
-    conditional,
-    dump_response,
-    json_response,
-    page_response,
-)
+from . import ApiBlueprint, dump_response, json_response, page_response
 
 blp = ApiBlueprint("events", __name__, description="Events, their citations and their reviews")
 
@@ -79,12 +73,13 @@ def _editable_event(event_id: str) -> Event:
 @blp.route("/events")
 class Events(MethodView):
     @blp.doc(operationId="listEvents")
+    @cached(PUBLIC)
     @rate_limited(EXPENSIVE_READS, when=searching)
     @blp.arguments(EventQuery(), location="query", as_kwargs=True)
     @blp.response(
         200,
         EventPageSchema,
-        headers={**CACHE_HEADERS, "Link": {"description": "rel=next", **_STRING}},
+        headers={"Link": {"description": "rel=next", **_STRING}},
     )
     def get(self, **args: Any) -> Any:
         """Search events across pairs
@@ -112,17 +107,17 @@ class Events(MethodView):
 @blp.route("/events/<event_id>", parameters=[_EVENT_ID])
 class EventById(MethodView):
     @blp.doc(operationId="getEvent")
+    @cached(PUBLIC)
     @blp.arguments(EventReadQuery(), location="query", as_kwargs=True)
-    @blp.response(200, EventSchema, headers=ETAG)
-    @blp.alt_response(304, description="Not modified: the ETag in If-None-Match is current")
+    @blp.response(200, EventSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(410, response="GONE")
     def get(self, event_id: str, **args: Any) -> Any:
         """Get an event with its citations"""
-        event = services.get_event(event_id)
         if "as_of" in args:
-            return conditional(json_response(services.event_as_of(event, args["as_of"])))
-        return conditional(event_response(event))
+            event = services.get_event(event_id)
+            return json_response(services.event_as_of(event, args["as_of"]))
+        return not_modified(Event, event_id) or event_response(services.get_event(event_id))
 
     @blp.doc(operationId="updateEvent")
     @links(200, **event_links("$response.body#/id"))
@@ -215,6 +210,7 @@ class CitationById(MethodView):
 @blp.route("/events/<event_id>/reviews", parameters=[_EVENT_ID])
 class Reviews(MethodView):
     @blp.doc(operationId="listReviews")
+    @cached(PUBLIC)
     @blp.response(200, ReviewListSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(410, response="GONE")
@@ -250,6 +246,7 @@ class Reviews(MethodView):
 @blp.route("/events/<event_id>/revisions", parameters=[_EVENT_ID])
 class Revisions(MethodView):
     @blp.doc(operationId="listRevisions")
+    @cached(PUBLIC)
     @blp.response(200, RevisionListSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(410, response="GONE")

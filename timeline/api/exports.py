@@ -11,6 +11,7 @@ from flask.views import MethodView
 
 from .. import exports, services
 from ..apidoc import id_parameter
+from ..caching import PUBLIC, cached
 from ..errors import NotFound
 from ..limits import EXPENSIVE_READS, rate_limited
 from ..schemas import CsvExportQuery, ExportQuery
@@ -63,6 +64,7 @@ def _ok(content_type: str, schema: dict[str, Any], description: str) -> dict[str
 
 @blp.route("/timelines/<pair>/csv", parameters=[PAIR_PARAMETER])
 class TimelineCsv(MethodView):
+    @cached(PUBLIC, etag=False)
     @rate_limited(EXPENSIVE_READS)
     @blp.doc(
         operationId="exportPairTimelineCsv",
@@ -89,6 +91,7 @@ class TimelineCsv(MethodView):
 
 @blp.route("/timelines/<pair>/timelinejs", parameters=[PAIR_PARAMETER])
 class TimelineJs(MethodView):
+    @cached(PUBLIC, etag=False)
     @rate_limited(EXPENSIVE_READS)
     @blp.doc(
         operationId="exportPairTimelineJs",
@@ -123,6 +126,7 @@ class TimelineJs(MethodView):
     parameters=[id_parameter("event_id")],
 )
 class ClaimReview(MethodView):
+    @cached(PUBLIC)
     @rate_limited(EXPENSIVE_READS)
     @blp.doc(
         operationId="getClaimReview",

@@ -8,6 +8,7 @@ from flask.views import MethodView
 from sqlalchemy import String, cast, exists, select
 
 from ..auth import EDITOR, REVIEWER, role_required
+from ..caching import PRIVATE, cached
 from ..domain.claims import AWAITING_REVIEW, Stance
 from ..models import Event, PairEvent
 from ..read_model import pair_filter, seq_page
@@ -20,6 +21,7 @@ blp = ApiBlueprint("review_queue", __name__, description="Claims waiting for rev
 @blp.route("/review-queue")
 class ReviewQueue(MethodView):
     @blp.doc(operationId="listReviewQueue")
+    @cached(PRIVATE)
     @role_required(EDITOR, REVIEWER)
     @blp.arguments(ReviewQueueQuery(), location="query", as_kwargs=True)
     @blp.response(200, ReviewQueuePageSchema)

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from .. import services
 from ..apidoc import id_parameter, links
 from ..auth import EDITOR, current_actor, role_required
+from ..caching import PUBLIC, cached, not_modified
 from ..domain.urls import url_key
 from ..errors import flatten_errors, invalid_input
 from ..limits import EXPENSIVE_READS, rate_limited
@@ -28,7 +29,7 @@ from ..schemas import (
     SourceSchema,
 )
 from ..writes import check_if_match, etag_of, write_operation
-from . import ApiBlueprint, conditional, dump_response
+from . import ApiBlueprint, dump_response
 from .events import CREATED, ETAG, event_response, requires_if_match
 
 blp = ApiBlueprint("sources", __name__, description="Documents that back events")
@@ -53,6 +54,7 @@ def _source_response(source: Source, status: int = 200, **headers: str) -> Respo
 @blp.route("/sources")
 class Sources(MethodView):
     @blp.doc(operationId="listSources")
+    @cached(PUBLIC)
     @blp.arguments(SourceQuery(), location="query", as_kwargs=True)
     @blp.response(200, SourcePageSchema)
     def get(self, **args: Any) -> Any:
@@ -93,12 +95,12 @@ class Sources(MethodView):
 @blp.route("/sources/<source_id>", parameters=[_SOURCE_ID])
 class SourceById(MethodView):
     @blp.doc(operationId="getSource")
-    @blp.response(200, SourceSchema, headers=ETAG)
-    @blp.alt_response(304, description="Not modified: the ETag in If-None-Match is current")
+    @cached(PUBLIC)
+    @blp.response(200, SourceSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, source_id: str) -> Any:
         """Get a source"""
-        return conditional(_source_response(services.get_source(source_id)))
+        return not_modified(Source, source_id) or _source_response(services.get_source(source_id))
 
     @blp.doc(operationId="updateSource")
     @links(200, **_SOURCE_LINKS)

@@ -7,12 +7,13 @@ from typing import Any
 import orjson
 from flask.views import MethodView
 
+from ..caching import PUBLIC, cached
 from ..domain.countries import CountryPair, InvalidPair, UnknownCountry
 from ..errors import NotFound
 from ..limits import EXPENSIVE_READS, rate_limited, searching
 from ..read_model import pair_counts, pair_json, timeline_page, timeline_summary
 from ..schemas import PairListSchema, TimelinePageSchema, TimelineQuery, TimelineSummarySchema
-from . import CACHE_HEADERS, ApiBlueprint, conditional, json_response, page_response
+from . import ApiBlueprint, json_response, page_response
 
 blp = ApiBlueprint(
     "timelines",
@@ -44,15 +45,13 @@ def parse_pair(text: str) -> CountryPair:
 @blp.route("/timelines/<pair>", parameters=[PAIR_PARAMETER])
 class Timeline(MethodView):
     @blp.doc(operationId="listPairTimeline")
+    @cached(PUBLIC)
     @rate_limited(EXPENSIVE_READS, when=searching)
     @blp.arguments(TimelineQuery(), location="query", as_kwargs=True)
     @blp.response(
         200,
         TimelinePageSchema,
-        headers={
-            **CACHE_HEADERS,
-            "Link": {"description": "rel=next", "schema": {"type": "string"}},
-        },
+        headers={"Link": {"description": "rel=next", "schema": {"type": "string"}}},
     )
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, pair: str, **args: Any) -> Any:
@@ -69,18 +68,20 @@ class Timeline(MethodView):
 @blp.route("/timelines/<pair>/summary", parameters=[PAIR_PARAMETER])
 class TimelineSummary(MethodView):
     @blp.doc(operationId="getPairTimelineSummary")
+    @cached(PUBLIC)
     @rate_limited(EXPENSIVE_READS)
-    @blp.response(200, TimelineSummarySchema, headers=CACHE_HEADERS)
+    @blp.response(200, TimelineSummarySchema)
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, pair: str) -> Any:
         """Counts of a pair's events by claim status and by year"""
-        return conditional(json_response(orjson.dumps(timeline_summary(parse_pair(pair)))))
+        return json_response(orjson.dumps(timeline_summary(parse_pair(pair))))
 
 
 @blp.route("/pairs")
 class Pairs(MethodView):
     @blp.doc(operationId="listPairs")
-    @blp.response(200, PairListSchema, headers=CACHE_HEADERS)
+    @cached(PUBLIC)
+    @blp.response(200, PairListSchema)
     def get(self) -> Any:
         """Every country pair that has events, with counts"""
-        return conditional(json_response(orjson.dumps({"items": pair_counts()})))
+        return json_response(orjson.dumps({"items": pair_counts()}))

@@ -1,0 +1,292 @@
+"""HTTP caching of reads: ETag, 304 without a body, Cache-Control and Vary (timeline/caching.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import event as sa_event
+
+from tests.factories import cite, create_event, etag, event_body, review
+from timeline.db import db
+
+API = "/api/v1"
+PUBLIC = "public, no-cache"
+
+
+@dataclass(frozen=True)
+class Seeded:
+    """An IN-RU event citing one source, its claim verified."""
+
+    event_id: str
+    source_id: str
+
+
+@pytest.fixture
+def seeded(client: FlaskClient, tokens: Any) -> Seeded:
+    event = create_event(client, tokens.editor)
+    citation = cite(client, tokens.editor, event["id"])
+    assert review(client, tokens.reviewer, event["id"], "verified").status_code == 201
+    return Seeded(event["id"], citation["source"]["id"])
+
+
+def _edit_event(client: FlaskClient, tokens: Any, seeded: Seeded, **fields: Any) -> None:
+    headers = {**tokens.editor, "If-Match": etag(client, seeded.event_id)}
+    response = client.patch(f"{API}/events/{seeded.event_id}", json=fields, headers=headers)
+    assert response.status_code == 200, response.get_json()
+
+
+def _edit_summary(client: FlaskClient, tokens: Any, seeded: Seeded) -> None:
+    _edit_event(client, tokens, seeded, summary="A visit with a larger delegation.")
+
+
+def _edit_source(client: FlaskClient, tokens: Any, seeded: Seeded) -> None:
+    path = f"{API}/sources/{seeded.source_id}"
+    headers = {**tokens.editor, "If-Match": client.get(path).headers["ETag"]}
+    response = client.patch(path, json={"author": "A correspondent"}, headers=headers)
+    assert response.status_code == 200, response.get_json()
+
+
+def _add_in_ru_event(client: FlaskClient, tokens: Any, seeded: Seeded) -> None:
+    create_event(client, tokens.editor, title="Another visit", date="2020-02-01")
+
+
+def _add_in_cn_event(client: FlaskClient, tokens: Any, seeded: Seeded) -> None:
+    create_event(client, tokens.editor, countries=["IN", "CN"])
+
+
+def _retitle_and_verify_again(client: FlaskClient, tokens: Any, seeded: Seeded) -> None:
+    _edit_event(client, tokens, seeded, title="Defence Minister visits Moscow")  # reopens it
+    verified = review(client, tokens.reviewer, seeded.event_id, "verified", "Checked again.")
+    assert verified.status_code == 201, verified.get_json()
+
+
+Change = Callable[[FlaskClient, Any, Seeded], None]
+
+# Every read with an ETag, and a change that alters what it answers.
+CACHED_READS: list[tuple[str, Change]] = [
+    ("/timelines/IN-RU", _edit_summary),
+    ("/timelines/IN-RU/summary", _add_in_ru_event),
+    ("/pairs", _add_in_cn_event),
+    ("/events", _edit_summary),
+    ("/events?pair=IN-RU&q=defence", _edit_summary),
+    ("/events/{event}", _edit_summary),
+    ("/events/{event}/reviews", _retitle_and_verify_again),
+    ("/events/{event}/revisions", _edit_summary),
+    ("/events/{event}/claim-review", _retitle_and_verify_again),
+    ("/sources", _edit_source),
+    ("/sources/{source}", _edit_source),
+]
+READ_IDS = [path for path, _change in CACHED_READS]
+STREAMED_EXPORTS = ["/timelines/IN-RU/csv", "/timelines/IN-RU/timelinejs"]
+
+
+def _url(path: str, seeded: Seeded) -> str:
+    return API + path.format(event=seeded.event_id, source=seeded.source_id)
+
+
+def _assert_not_modified(response: Any, tag: str, cache_control: str = PUBLIC) -> None:
+    assert response.status_code == 304
+    assert response.data == b""
+    assert "Content-Type" not in response.headers
+    assert "Content-Length" not in response.headers
+    assert response.headers["ETag"] == tag
+    assert response.headers["Cache-Control"] == cache_control
+
+
+@pytest.fixture
+def app_config() -> dict[str, Any]:
+    # The ClaimReview is served only where the publisher's fact-check page is set.
+    return {"CLAIMREVIEW_URL_TEMPLATE": "https://factcheck.example.org/claims/{id}"}
+
+
+@pytest.mark.parametrize(("path", "change"), CACHED_READS, ids=READ_IDS)
+class TestCachedReads:
+    def test_200_has_etag_and_cache_control(
+        self, client: FlaskClient, seeded: Seeded, path: str, change: Change
+    ) -> None:
+        response = client.get(_url(path, seeded))
+        assert response.status_code == 200
+        assert response.headers["ETag"].startswith('"')
+        assert response.headers["Cache-Control"] == PUBLIC
+        assert "Vary" not in response.headers  # open reads, CORS for any origin
+
+    def test_current_etag_is_a_304_without_body(
+        self, client: FlaskClient, seeded: Seeded, path: str, change: Change
+    ) -> None:
+        url = _url(path, seeded)
+        tag = client.get(url).headers["ETag"]
+        _assert_not_modified(client.get(url, headers={"If-None-Match": tag}), tag)
+        # As a compressing proxy hands it back, and among others.
+        _assert_not_modified(client.get(url, headers={"If-None-Match": f"W/{tag}"}), tag)
+        _assert_not_modified(client.get(url, headers={"If-None-Match": f'"x", {tag}'}), tag)
+        head = client.head(url, headers={"If-None-Match": tag})
+        assert head.status_code == 304
+
+    def test_a_change_makes_the_old_etag_stale(
+        self, client: FlaskClient, tokens: Any, seeded: Seeded, path: str, change: Change
+    ) -> None:
+        url = _url(path, seeded)
+        before = client.get(url)
+        change(client, tokens, seeded)
+        after = client.get(url, headers={"If-None-Match": before.headers["ETag"]})
+        assert after.status_code == 200
+        assert after.headers["ETag"] != before.headers["ETag"]
+        assert after.data != before.data
+        assert after.headers["Cache-Control"] == PUBLIC
+        _assert_not_modified(
+            client.get(url, headers={"If-None-Match": after.headers["ETag"]}),
+            after.headers["ETag"],
+        )
+
+
+def test_the_event_etag_is_its_version_for_reads_and_writes(
+    client: FlaskClient, tokens: Any, seeded: Seeded
+) -> None:
+    """The ETag a 304 compares is the one If-Match takes."""
+    read = client.get(f"{API}/events/{seeded.event_id}")
+    assert read.headers["ETag"] == f'"{seeded.event_id}.v{read.get_json()["version"]}"'
+    _edit_summary(client, tokens, seeded)
+    assert client.get(f"{API}/events/{seeded.event_id}").headers["ETag"] != read.headers["ETag"]
+
+
+def test_a_deleted_event_is_gone_whatever_the_if_none_match(
+    client: FlaskClient, tokens: Any, seeded: Seeded
+) -> None:
+    tag = etag(client, seeded.event_id)
+    headers = {**tokens.editor, "If-Match": tag}
+    assert client.delete(f"{API}/events/{seeded.event_id}", headers=headers).status_code == 204
+    response = client.get(f"{API}/events/{seeded.event_id}", headers={"If-None-Match": tag})
+    assert response.status_code == 410
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_an_earlier_version_is_conditional_on_its_body(
+    client: FlaskClient, tokens: Any, seeded: Seeded
+) -> None:
+    url = f"{API}/events/{seeded.event_id}?as_of=2999-01-01T00:00:00Z"
+    first = client.get(url)
+    assert first.status_code == 200
+    assert first.headers["ETag"] != etag(client, seeded.event_id)
+    _assert_not_modified(
+        client.get(url, headers={"If-None-Match": first.headers["ETag"]}), first.headers["ETag"]
+    )
+
+
+@contextmanager
+def _statements(app: Flask) -> Iterator[list[str]]:
+    """The SQL statements run inside the block."""
+    seen: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        seen.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    sa_event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        sa_event.remove(engine, "before_cursor_execute", record)
+
+
+@pytest.mark.parametrize("resource", ["event", "source"])
+def test_a_304_for_an_event_or_source_is_one_small_query(
+    app: Flask, client: FlaskClient, seeded: Seeded, resource: str
+) -> None:
+    url = _url(f"/{resource}s/{{{resource}}}", seeded)
+    tag = client.get(url).headers["ETag"]
+    with _statements(app) as statements:
+        assert client.get(url, headers={"If-None-Match": tag}).status_code == 304
+    assert len(statements) == 1, statements
+    assert "document" not in statements[0]
+    assert "text" not in statements[0]
+
+
+@pytest.mark.parametrize("path", STREAMED_EXPORTS)
+def test_streamed_exports_say_revalidate_but_have_no_etag(
+    client: FlaskClient, seeded: Seeded, path: str
+) -> None:
+    response = client.get(f"{API}{path}")
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == PUBLIC
+    assert "ETag" not in response.headers
+
+
+def test_review_queue_is_private_and_never_stored(client: FlaskClient, tokens: Any) -> None:
+    create_event(client, tokens.editor)
+    response = client.get(f"{API}/review-queue", headers=tokens.reviewer)
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "private, no-store"
+    assert response.vary.as_set() == {"authorization"}
+    assert "ETag" not in response.headers
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [
+        ("get", "/events/00000000-0000-0000-0000-000000000000", 404),
+        ("get", "/timelines/IN-XX", 404),
+        ("get", "/events?nope=1", 422),
+        ("post", "/events", 401),
+        ("get", "/review-queue", 401),
+        ("get", "/health", 200),
+    ],
+)
+def test_errors_and_the_health_check_are_never_stored(
+    client: FlaskClient, method: str, path: str, status: int
+) -> None:
+    response = getattr(client, method)(f"{API}{path}")
+    assert response.status_code == status
+    assert response.headers["Cache-Control"] == "no-store"
+    assert "ETag" not in response.headers
+
+
+def test_a_write_is_never_stored(client: FlaskClient, tokens: Any) -> None:
+    response = client.post(f"{API}/events", json=event_body(), headers=tokens.editor)
+    assert response.status_code == 201
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+class TestSettings:
+    @pytest.fixture
+    def app_config(self, app_config: dict[str, Any]) -> dict[str, Any]:
+        return {**app_config, "CACHE_MAX_AGE": 60}
+
+    def test_cache_max_age_lets_caches_reuse_a_read(
+        self, client: FlaskClient, seeded: Seeded
+    ) -> None:
+        response = client.get(f"{API}/timelines/IN-RU")
+        assert response.headers["Cache-Control"] == "public, max-age=60, must-revalidate"
+
+
+class TestReadsNeedAToken:
+    @pytest.fixture
+    def closed(self, app: Flask, seeded: Seeded) -> Seeded:
+        """The seeded data, then reads need a token (the hooks read the setting per request)."""
+        app.config["READS_REQUIRE_TOKEN"] = True
+        return seeded
+
+    @pytest.mark.parametrize("path", ["/pairs", "/events/{event}"])
+    def test_reads_are_private_and_vary_on_the_token(
+        self, client: FlaskClient, tokens: Any, closed: Seeded, path: str
+    ) -> None:
+        url = _url(path, closed)
+        response = client.get(url, headers=tokens.reviewer)
+        assert response.status_code == 200
+        assert response.headers["Cache-Control"] == "private, no-cache"
+        assert response.vary.as_set() == {"authorization"}
+        tag = response.headers["ETag"]
+        again = client.get(url, headers={**tokens.reviewer, "If-None-Match": tag})
+        _assert_not_modified(again, tag, "private, no-cache")
+        assert again.vary.as_set() == {"authorization"}
+
+    def test_without_a_token_a_401_never_stored(self, client: FlaskClient, closed: Seeded) -> None:
+        response = client.get(f"{API}/pairs")
+        assert response.status_code == 401
+        assert response.headers["Cache-Control"] == "no-store"

@@ -1,0 +1,158 @@
+"""HTTP caching: each read declares a cache policy, and one hook applies it.
+
+A read says how it may be cached with ``cached(PUBLIC)`` or ``cached(PRIVATE)``
+on its view method; the hook then gives every answer under /api/ its headers:
+
+- ``PUBLIC``, a read that needs no role: an ETag (the view's own, or a hash of the
+  body) and a 304 with no body when If-None-Match names it; ``Cache-Control:
+  public, no-cache`` (a cache keeps it and asks again before each use), or
+  ``public, max-age=N, must-revalidate`` with CACHE_MAX_AGE=N. When reads need a
+  token (READS_REQUIRE_TOKEN) it is ``private`` instead, with ``Vary:
+  Authorization``. A streamed export has no ETag (its body is never whole in
+  memory), only the Cache-Control.
+- ``PRIVATE``, a read for a role (the review queue): ``private, no-store``.
+- anything else (writes, the health check) and every 4xx or 5xx answer: ``no-store``.
+
+ETags are strong: an event's or a source's names its stored version
+(``writes.etag_of``), which a view reads before loading it (``not_modified``);
+any other read's is a hash of its exact body. If-None-Match is compared weakly
+(RFC 9110 13.1.2), so the ``W/"..."`` that a compressing proxy makes of an ETag
+still gets a 304.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from enum import StrEnum
+from typing import Any, TypeVar
+
+from flask import Flask, Response, current_app, request
+from flask_smorest import Blueprint
+
+from .models import Event, Source
+from .services import stored_etag
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class CachePolicy(StrEnum):
+    PUBLIC = "public"
+    PRIVATE = "private"
+
+
+PUBLIC = CachePolicy.PUBLIC
+PRIVATE = CachePolicy.PRIVATE
+NO_STORE = "no-store"
+
+_STRING = {"type": "string"}
+# The headers of cached reads, as openapi.yaml's components/headers document them
+# (timeline/openapi.py registers them).
+HEADER_COMPONENTS: dict[str, dict[str, Any]] = {
+    "ETag": {
+        "description": (
+            "This representation's ETag (strong); send it in If-None-Match to get a 304 "
+            "while it is unchanged"
+        ),
+        "schema": _STRING,
+    },
+    "PublicCacheControl": {
+        "description": (
+            "`public, no-cache`: a cache may keep the answer but asks again (If-None-Match) "
+            "before each use. With the setting CACHE_MAX_AGE=N, `public, max-age=N, "
+            "must-revalidate`. `private` instead of `public` when reads need a token "
+            "(READS_REQUIRE_TOKEN)"
+        ),
+        "schema": {**_STRING, "example": "public, no-cache"},
+    },
+    "PrivateCacheControl": {
+        "description": "`private, no-store`: an answer for one token, kept by no cache",
+        "schema": {**_STRING, "example": "private, no-store"},
+    },
+    "NoStoreCacheControl": {
+        "description": "`no-store`: an error, a write's answer or the health check is never cached",
+        "schema": {**_STRING, "example": NO_STORE},
+    },
+    "Vary": {
+        "description": (
+            "`Authorization` when the answer depends on the token (a read that needs a "
+            "role, or every read when READS_REQUIRE_TOKEN is set); `Origin` when "
+            "CORS_ORIGINS lists origins"
+        ),
+        "schema": _STRING,
+    },
+}
+
+
+def header_refs(**headers: str) -> dict[str, dict[str, str]]:
+    """Response headers documented by the components above: header name -> component."""
+    return {name: {"$ref": f"#/components/headers/{ref}"} for name, ref in headers.items()}
+
+
+def cached(policy: CachePolicy, *, etag: bool = True) -> Callable[[F], F]:
+    """Declare how a read's answers may be cached, and document their headers
+    (``etag=False`` for a streamed answer, which has none)."""
+    if policy is PRIVATE:
+        headers = header_refs(**{"Cache-Control": "PrivateCacheControl", "Vary": "Vary"})
+    else:
+        headers = header_refs(**{"Cache-Control": "PublicCacheControl", "Vary": "Vary"})
+        if etag:
+            headers.update(header_refs(ETag="ETag"))
+
+    def decorator(view: F) -> F:
+        # An int key, as flask-smorest's own response docs use, so that the two merge.
+        documented: F = Blueprint.doc(responses={200: {"headers": headers}})(view)
+        documented.cache_policy = policy  # type: ignore[attr-defined]
+        return documented
+
+    return decorator
+
+
+def not_modified(model: type[Event] | type[Source], resource_id: str) -> Response | None:
+    """A 304 when If-None-Match names the stored version of this event or source,
+    found with one small query before anything is loaded or rendered; else None."""
+    if not request.if_none_match:
+        return None
+    etag = stored_etag(model, resource_id)
+    if etag is None or not request.if_none_match.contains_weak(etag):
+        return None
+    return Response(status=304, headers={"ETag": f'"{etag}"'})
+
+
+def public_cache_control(config: dict[str, Any]) -> str:
+    scope = "private" if config["READS_REQUIRE_TOKEN"] else "public"
+    max_age = config["CACHE_MAX_AGE"]
+    return f"{scope}, max-age={max_age}, must-revalidate" if max_age else f"{scope}, no-cache"
+
+
+def _declared_policy() -> CachePolicy | None:
+    view = current_app.view_functions.get(request.endpoint or "")
+    view_class = getattr(view, "view_class", None)
+    # MethodView answers HEAD with get.
+    method = getattr(view_class, request.method.lower(), None) or (
+        getattr(view_class, "get", None) if request.method == "HEAD" else None
+    )
+    return getattr(method, "cache_policy", None)
+
+
+def apply_cache_policy(response: Response) -> Response:
+    if not request.path.startswith("/api/") or request.method == "OPTIONS":
+        return response
+    policy = _declared_policy() if response.status_code < 400 else None
+    config = current_app.config
+    if policy is PUBLIC:
+        if response.status_code == 200 and not response.is_streamed:
+            response.add_etag()  # unless the view gave its own
+            response.make_conditional(request)
+        response.headers["Cache-Control"] = public_cache_control(config)
+        if config["READS_REQUIRE_TOKEN"]:
+            response.vary.add("Authorization")
+    elif policy is PRIVATE:
+        response.headers["Cache-Control"] = f"private, {NO_STORE}"
+        response.vary.add("Authorization")
+    else:
+        response.headers["Cache-Control"] = NO_STORE
+    return response
+
+
+def init_app(app: Flask) -> None:
+    app.after_request(apply_cache_policy)
