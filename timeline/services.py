@@ -14,14 +14,12 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from . import (
     changes,  # noqa: F401  (its session hooks keep every change's invariants)
     patterns,
 )
-from .db import db
+from .db import db, upsert
 from .domain.claims import ClaimStatus, ReviewRefused, Stance, check_review
 from .domain.countries import Country
 from .domain.dates import EventDate, InvalidDateField
@@ -122,8 +120,6 @@ def _insert_source(data: dict[str, Any], actor: str) -> Source | None:
     An upsert on the URL key, not a look-up and then an insert: two requests that
     bring the same new URL at once both succeed, and share one source.
     """
-    dialect = db.session.get_bind().dialect.name
-    upsert = postgresql_insert if dialect == "postgresql" else sqlite_insert
     now = utcnow()
     stmt = (
         upsert(Source)

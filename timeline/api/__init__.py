@@ -141,7 +141,7 @@ def conditional(response: Response) -> Response:
 
 
 def register_blueprints(api: Api) -> None:
-    from . import events, exports, health, review_queue, sources, timelines
+    from . import changes, events, exports, health, review_queue, sources, timelines
 
-    for module in (timelines, events, sources, review_queue, exports, health):
+    for module in (timelines, events, sources, review_queue, exports, changes, health):
         api.register_blueprint(module.blp, url_prefix=API_PREFIX)
