@@ -327,7 +327,6 @@ class IdempotencyRecord(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
 
 
-
 class FeedEntry(Base):
     """One transaction's change to one event, at its position in the sync feed.
 

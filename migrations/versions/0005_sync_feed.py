@@ -15,6 +15,7 @@ Revises: 0004
 Create Date: 2026-12-03 08:30:00
 
 """
+
 import sqlalchemy as sa
 from alembic import op
 
