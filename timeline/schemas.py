@@ -15,6 +15,7 @@ from marshmallow import (
     validates_schema,
 )
 
+from . import patterns
 from .cursors import SEQ_KEY, TIMELINE_KEY
 from .domain.checks import CODES, Severity
 from .domain.claims import ClaimStatus, Stance
@@ -22,7 +23,6 @@ from .domain.countries import Country, InvalidPair, distinct_countries
 from .domain.dates import EventDate as DomainEventDate
 from .domain.dates import InvalidDateField, PartialDate
 from .domain.feed import ChangeKind
-from . import patterns
 from .fields import (
     CountryCode,
     CountryPairString,
