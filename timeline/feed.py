@@ -137,7 +137,6 @@ def feed_page(args: dict[str, Any]) -> FeedPage:
             errors={"since": ["Past the end of the feed."]},
             problem_type="invalid-cursor",
         )
-    position = FeedEntry.position
     stmt = select(
         FeedEntry.position,
         Event.id,
@@ -150,14 +149,24 @@ def feed_page(args: dict[str, Any]) -> FeedPage:
         FeedEntry.event_seq,
         FeedEntry.document,
     ).join(Event, Event.seq == FeedEntry.event_seq)
+    limit = args["limit"] + 1
     if "pair" in args:
-        stmt = stmt.join(FeedEntryPair, FeedEntryPair.position == FeedEntry.position).where(
-            FeedEntryPair.pair == pair_filter(args["pair"]).id
+        # The pair's positions first, as many as a page takes (one range of the index
+        # on pair and position), then their entries: a rare pair reads no others.
+        positions = (
+            select(FeedEntryPair.position)
+            .where(
+                FeedEntryPair.pair == pair_filter(args["pair"]).id,
+                FeedEntryPair.position > since,
+                FeedEntryPair.position <= head,
+            )
+            .order_by(FeedEntryPair.position)
+            .limit(limit)
         )
-        position = FeedEntryPair.position  # the index's order: (pair, position)
-    rows = db.session.execute(
-        stmt.where(position > since, position <= head).order_by(position).limit(args["limit"] + 1)
-    ).all()
+        stmt = stmt.where(FeedEntry.position.in_(positions.scalar_subquery()))
+    else:
+        stmt = stmt.where(FeedEntry.position > since, FeedEntry.position <= head)
+    rows = db.session.execute(stmt.order_by(FeedEntry.position).limit(limit)).all()
     if len(rows) > args["limit"]:
         rows = rows[: args["limit"]]
         return FeedPage([_item(row) for row in rows], encode_cursor(rows[-1].position), True)
