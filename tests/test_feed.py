@@ -316,7 +316,7 @@ class TestRefusals:
         [
             ({"since": "abc"}, 400, {"since": ["Not a valid cursor."]}),
             ({"since": "1.2"}, 400, {"since": ["Not a valid cursor."]}),
-            ({"since": "7"}, 400, {"since": ["Past the end of the feed."]}),
+            ({"since": "7"}, 409, {"since": ["Past the end of the feed."]}),
             (
                 {"pair": "IN-XX"},
                 422,

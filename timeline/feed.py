@@ -15,6 +15,7 @@ head: every entry up to the head has committed by then, so a page is always a
 complete stretch of the feed and a later page can never hold an entry that sorts
 before it. The next cursor is the last entry read, or the head when the reader
 has caught up, so that an empty page (or one filtered by pair) still moves on.
+A cursor past the head is a 409: the feed never reached it.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from .cursors import SEQ_KEY, decode_cursor, encode_cursor
 from .db import db, upsert
 from .domain.countries import pair_ids
 from .domain.feed import change_kind
-from .errors import BadRequest
+from .errors import Conflict
 from .models import Event, FeedEntry, FeedEntryPair, FeedHead, utcnow
 from .read_model import pair_filter
 
@@ -130,12 +131,14 @@ def feed_page(args: dict[str, Any]) -> FeedPage:
     # Read first, in a statement of its own: every entry up to it has committed.
     head = db.session.scalar(select(FeedHead.position)) or 0
     if since > head:
-        raise BadRequest(
-            f"The cursor {since} is past the end of the feed ({head}): it is not one this "
-            "API gave out, or the database was restored from a backup. Build the mirror "
-            "again from the start, without 'since'.",
+        # A position the feed has not reached: not given out by this database (one
+        # restored from a backup, say). Waiting for it would skip what comes before.
+        raise Conflict(
+            f"The cursor {since} is past the end of the feed ({head}): this database "
+            "never gave it out (was it restored from a backup?). Build the mirror again "
+            "from the start, without 'since'.",
             errors={"since": ["Past the end of the feed."]},
-            problem_type="invalid-cursor",
+            problem_type="cursor-past-end",
         )
     stmt = select(
         FeedEntry.position,

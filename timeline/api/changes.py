@@ -22,6 +22,11 @@ class Changes(MethodView):
     @blp.doc(operationId="listChanges")
     @blp.arguments(ChangesQuery(), location="query", as_kwargs=True)
     @blp.response(200, FeedPageSchema, headers=CACHE_HEADERS)
+    @blp.alt_response(
+        409,
+        response="CONFLICT",
+        description="`since` is past the end of the feed: rebuild the mirror from the start",
+    )
     def get(self, **args: Any) -> Any:
         """The changes to events after a cursor, in the order they committed
 
