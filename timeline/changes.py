@@ -121,7 +121,8 @@ def _collection_before_after(obj: Any, name: str) -> tuple[list[Any], list[Any]]
 
 
 def _pairs_before(event: Event) -> frozenset[str]:
-    """The pairs whose timelines showed the event before this flush changed it."""
+    """The pairs whose timelines showed the event before its first change in this
+    transaction (when it is called)."""
     deleted_at = inspect(event).attrs["deleted_at"].history
     if (deleted_at.deleted or deleted_at.unchanged or [None])[0] is not None:
         return frozenset()
