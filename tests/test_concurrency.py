@@ -14,6 +14,9 @@ released together by a barrier.
 - Two creates citing the same new source URL inline: both 201, one source.
 - Two creates citing two new URLs in opposite orders: both 201 (no deadlock).
 - Two editors PATCH one source with the same If-Match: one 200, one 412.
+- Editors and reviewers create, edit, review, move, re-source and delete events
+  while a reader follows the sync feed: the mirrors built from the feed equal the
+  timelines, and every event's versions arrive once each, in order.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import json
 import os
 import secrets
 import threading
+import time
 import urllib.parse
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -425,3 +429,153 @@ def test_two_editors_edit_one_source_with_one_etag_one_wins(server: Server) -> N
         )
         now = server.send("GET", path)
         assert (now.headers["ETag"], now.body) == (won.headers["ETag"], won.body)
+
+
+# --- the sync feed under concurrent writes ------------------------------------
+
+FEED_WRITERS = 6
+FEED_ROUNDS = 5
+# Writers start no round after this; the reader must then catch up within TIMEOUT.
+FEED_SECONDS = 90.0
+FEED_PAIR = "IN-JP"
+
+
+@dataclass
+class _Mirror:
+    """A dashboard's copy built from the feed alone: one unfiltered, one of one pair."""
+
+    pair: str | None
+    since: str | None = None
+    events: dict[str, dict[str, Any]] = field(default_factory=dict)
+    cursors: list[int] = field(default_factory=list)
+    versions: dict[str, list[int]] = field(default_factory=lambda: collections.defaultdict(list))
+
+    def poll(self, server: Server) -> bool:
+        """Apply the next page of the feed; whether more was there already."""
+        query = {"limit": 50, **({"pair": self.pair} if self.pair else {})}
+        if self.since is not None:
+            query["since"] = self.since
+        answer = server.send("GET", f"/api/v1/changes?{urllib.parse.urlencode(query)}")
+        assert answer.status == 200, answer.body
+        for item in answer.body["items"]:
+            self.cursors.append(int(item["cursor"]))
+            self.versions[item["event_id"]].append(item["version"])
+            if item["event"] is not None and (self.pair is None or self.pair in item["pairs"]):
+                self.events[item["event_id"]] = item
+            else:
+                self.events.pop(item["event_id"], None)
+        self.since = answer.body["next_cursor"]
+        return bool(answer.body["has_more"])
+
+    def timeline(self) -> list[dict[str, Any]]:
+        return [item["event"] for item in sorted(self.events.values(), key=lambda i: i["sort_key"])]
+
+
+def _read_all(server: Server, path: str) -> list[dict[str, Any]]:
+    """Every event of a list, following next_cursor."""
+    items: list[dict[str, Any]] = []
+    cursor = None
+    while True:
+        query = {"limit": 200, **({"cursor": cursor} if cursor else {})}
+        answer = server.send("GET", f"{path}?{urllib.parse.urlencode(query)}")
+        assert answer.status == 200, answer.body
+        items += answer.body["items"]
+        cursor = answer.body["next_cursor"]
+        if cursor is None:
+            return items
+
+
+def _write_events(server: Server, writer: int, deadline: float) -> int:
+    """One writer's rounds on events of its own: each request must succeed. The number
+    of writes made."""
+    editor = ("editor", "editor-b")[writer % 2]
+    reviewer = ("reviewer-a", "reviewer-b")[writer % 2]
+    writes = 0
+
+    def send(method: str, path: str, token: str, etag: str | None, body: Any = None) -> Answer:
+        nonlocal writes
+        headers = {"If-Match": etag} if etag else {}
+        answer = server.send(method, path, token=token, body=body, headers=headers)
+        assert answer.status in (200, 201, 204), (method, path, answer.status, answer.body)
+        writes += 1
+        return answer
+
+    source = send(
+        "POST",
+        "/api/v1/sources",
+        editor,
+        None,
+        {"url": f"https://example.org/feed/{secrets.token_hex(8)}", "title": "A report"},
+    )
+    source_etag = source.headers["ETag"]
+    for round_number in range(FEED_ROUNDS):
+        if time.monotonic() > deadline:
+            break
+        body = {
+            "title": f"Writer {writer} round {round_number}",
+            "date": f"2019-{1 + round_number:02d}",
+            "countries": ["IN", "JP"],
+            "citations": [
+                {"source_id": source.body["id"], "quote": "A sentence.", "stance": "supports"}
+            ],
+        }
+        created = send("POST", "/api/v1/events", editor, None, body)
+        path = f"/api/v1/events/{created.body['id']}"
+        etag = created.headers["ETag"]
+        etag = send("PATCH", path, editor, etag, {"summary": "Edited."}).headers["ETag"]
+        review = {"status": "verified", "note": "Checked."}
+        etag = send("POST", f"{path}/reviews", reviewer, etag, review).headers["ETag"]
+        # Out of the pair's timeline and back: its mirror drops the event, then has it again.
+        etag = send("PATCH", path, editor, etag, {"countries": ["IN", "CN"]}).headers["ETag"]
+        etag = send("PATCH", path, editor, etag, {"countries": ["JP", "IN"]}).headers["ETag"]
+        # Changes every live event of this writer that cites the source, in one transaction.
+        edit = {"title": f"A report, round {round_number}"}
+        source_path = f"/api/v1/sources/{source.body['id']}"
+        source_etag = send("PATCH", source_path, editor, source_etag, edit).headers["ETag"]
+        if round_number % 3 == 1:
+            send("DELETE", path, editor, server.send("GET", path).headers["ETag"])
+    return writes
+
+
+def test_a_mirror_following_the_feed_during_writes_equals_the_timeline(server: Server) -> None:
+    deadline = time.monotonic() + FEED_SECONDS
+    everything, pair = _Mirror(pair=None), _Mirror(pair=FEED_PAIR)
+    writers_done = threading.Event()
+    barrier = threading.Barrier(FEED_WRITERS + 1)
+    polls = 0
+
+    def follow() -> None:
+        nonlocal polls
+        barrier.wait(timeout=TIMEOUT)
+        while time.monotonic() < deadline + TIMEOUT:
+            finished = writers_done.is_set()  # before the polls: they then see every write
+            more = [mirror.poll(server) for mirror in (everything, pair)]
+            polls += 2
+            if finished and not any(more):
+                return
+        raise AssertionError("the feed reader did not catch up in time")
+
+    def write(writer: int) -> int:
+        barrier.wait(timeout=TIMEOUT)
+        return _write_events(server, writer, deadline)
+
+    with ThreadPoolExecutor(FEED_WRITERS + 1) as pool:
+        reader = pool.submit(follow)
+        writers = [pool.submit(write, writer) for writer in range(FEED_WRITERS)]
+        try:
+            writes = sum(writer.result(timeout=FEED_SECONDS + TIMEOUT) for writer in writers)
+        finally:
+            writers_done.set()
+        reader.result(timeout=TIMEOUT * 2)
+
+    assert pair.timeline() == _read_all(server, f"/api/v1/timelines/{FEED_PAIR}")
+    assert everything.timeline() == _read_all(server, "/api/v1/events")
+    # The unfiltered feed has every position once, in order, and every version of every
+    # event (deleted or not) once, in order: nothing missed, nothing doubled.
+    assert everything.cursors == list(range(1, len(everything.cursors) + 1))
+    for event_id, versions in everything.versions.items():
+        assert versions == list(range(1, len(versions) + 1)), event_id
+    print(
+        f"feed race: {FEED_WRITERS} writers, {writes} writes, {polls} feed polls, "
+        f"{len(everything.cursors)} entries, {len(pair.events)} events in {FEED_PAIR}"
+    )

@@ -210,6 +210,15 @@ class TestJsonLines:
         assert second.stdout.startswith(_summary(1, 5, 0, 6))
         assert _titles(client) == ["E0", "E1", "E2", "E3", "E4", "E5"]
 
+    def test_imported_events_are_in_the_sync_feed_as_created(self, client, runner, tmp_path):
+        rows = [event_body(title=f"E{i}", external_id=f"e{i}") for i in range(3)]
+        assert (
+            _import(runner, _jsonl(tmp_path / "e.jsonl", rows), "--batch-size", "2").exit_code == 0
+        )
+        feed = client.get(f"{API}/changes?pair=IN-RU").get_json()
+        assert [(item["kind"], item["version"]) for item in feed["items"]] == [("created", 1)] * 3
+        assert [item["event"] for item in feed["items"]] == _all_events(client)
+
     def test_the_external_id_is_not_part_of_the_api(self, client, runner, tokens, tmp_path):
         _import(runner, _jsonl(tmp_path / "e.jsonl", [event_body(external_id="mine")]))
         (event,) = _all_events(client)

@@ -529,6 +529,18 @@ class TestMigrationsKeepData:
         assert [(r["from_status"], r["to_status"]) for r in reviews] == [
             ("unverified", "in_review")
         ]
+        # Revision 0005 started the sync feed with each event, as it is, and gave the
+        # timeline rows their event's updated_at.
+        feed = client.get(f"{API}/changes").get_json()
+        assert [
+            (item["cursor"], item["event_id"], item["kind"], item["version"], item["pairs"])
+            for item in feed["items"]
+        ] == [("1", EVENT_1, "created", 1, ["IN-RU"]), ("2", EVENT_2, "created", 1, [])]
+        assert feed["items"][0]["event"] == {**EVENT_1_DOCUMENT, "checks": EVENT_1_CHECKS}
+        assert (feed["next_cursor"], feed["has_more"]) == ("2", False)
+        for since, found in [("2026-01-02T03:04:05Z", [EVENT_1]), ("2026-01-02T03:04:06Z", [])]:
+            timeline = client.get(f"{API}/timelines/IN-RU", query_string={"updated_since": since})
+            assert [item["id"] for item in timeline.get_json()["items"]] == found
 
     def test_a_dangling_reference_fails_the_sqlite_migration_and_changes_nothing(self, tmp_path):
         path = tmp_path / "dangling.db"

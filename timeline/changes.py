@@ -11,7 +11,10 @@ transaction however many flushes it takes:
    the change is substantive (``domain.claims``);
 4. its claim checks are computed again (``domain.checks``), from the event, its
    citations and their sources as they now stand;
-5. its JSON is rendered again and its timeline rows rewritten (``read_model``).
+5. its JSON is rendered again and its timeline rows rewritten (``read_model``);
+6. as the transaction commits, it gets one entry in the sync feed (``feed``): its
+   kind (created, changed, reviewed, deleted), version and document, at the next
+   position in commit order.
 
 An edited source gets a new version the same way. No code path calls these steps,
 so none can forget one. Who made the change comes from ``acting_as``, which
@@ -19,7 +22,7 @@ so none can forget one. Who made the change comes from ``acting_as``, which
 
 A bulk import stores thousands of new events at a time, which the unit of work
 would insert one by one: ``insert_new_events`` takes them outside the session and
-gives them what a flush gives a new event (steps 4 and 5: a new event has no
+gives them what a flush gives a new event (steps 4 to 6: a new event has no
 earlier version), with one statement per table.
 """
 
@@ -37,7 +40,9 @@ from sqlalchemy.orm import Session, SessionTransaction, UOWTransaction
 from .db import db
 from .domain.checks import CitationFacts, EventFacts, SourceFacts, run_checks
 from .domain.claims import SYSTEM_REVIEWER, ClaimStatus, Stance, reopen_note, status_after_edit
+from .domain.countries import pair_ids
 from .domain.dates import PartialDate
+from .feed import EventChange, record
 from .models import (
     Citation,
     Event,
@@ -90,6 +95,7 @@ _REVISIONS = "timeline.revisions"  # event seq -> its revision in this transacti
 _VERSIONED_SOURCES = "timeline.versioned_sources"  # source seqs given a version
 _CREATED = "timeline.created"  # events inserted in this transaction
 _TO_INDEX = "timeline.to_index"  # events rendered in this flush, rows to rewrite
+_FEED = "timeline.feed"  # event -> its change in this transaction, for the sync feed
 
 
 @contextlib.contextmanager
@@ -127,6 +133,16 @@ def _attribute_changed(obj: Any, name: str) -> bool:
 def _collection_before_after(obj: Any, name: str) -> tuple[list[Any], list[Any]]:
     history = inspect(obj).attrs[name].history
     return list(history.unchanged) + list(history.deleted), getattr(obj, name)
+
+
+def _pairs_before(event: Event) -> frozenset[str]:
+    """The pairs whose timelines showed the event before its first change in this
+    transaction (when it is called)."""
+    deleted_at = inspect(event).attrs["deleted_at"].history
+    if (deleted_at.deleted or deleted_at.unchanged or [None])[0] is not None:
+        return frozenset()
+    before, _after = _collection_before_after(event, "countries")
+    return frozenset(pair_ids(sorted(row.code for row in before)))
 
 
 def _event_fields_changed(event: Event) -> set[str]:
@@ -297,13 +313,19 @@ def insert_new_events(events: Sequence[Event]) -> None:
         if model_rows:
             connection.execute(insert(model), model_rows)
     insert_timeline_rows(connection, events)
+    feed: dict[Event, EventChange] = db.session.info.setdefault(_FEED, {})
+    feed.update((event, EventChange(event, True, frozenset())) for event in events)
 
 
 def _before_flush(session: Session, _context: UOWTransaction, _instances: Any) -> None:
     to_index: set[Event] = session.info.setdefault(_TO_INDEX, set())
     created: set[Event] = session.info.setdefault(_CREATED, set())
     created.update(obj for obj in session.new if isinstance(obj, Event))
+    feed: dict[Event, EventChange] = session.info.setdefault(_FEED, {})
     for event, change in _collect(session).items():
+        if event not in feed:
+            pairs = frozenset() if event in created else _pairs_before(event)
+            feed[event] = EventChange(event, event in created, pairs)
         _check(event)
         # An event made in this transaction has no earlier version to keep.
         if event not in created:
@@ -312,6 +334,13 @@ def _before_flush(session: Session, _context: UOWTransaction, _instances: Any) -
             _reopen_if_substantive(session, event, change, actor)
         render(event)
         to_index.add(event)
+    reviewed = {
+        obj.event_seq
+        for obj in session.new
+        if isinstance(obj, Review) and obj.reviewer != SYSTEM_REVIEWER
+    }
+    for event, feed_change in feed.items():
+        feed_change.reviewed |= event.seq in reviewed
 
 
 def _after_flush(session: Session, _context: UOWTransaction) -> None:
@@ -322,12 +351,23 @@ def _after_flush(session: Session, _context: UOWTransaction) -> None:
             write_timeline_rows(connection, event)
 
 
+def _before_commit(session: Session) -> None:
+    """Record the transaction's feed entries, last, once everything else is flushed."""
+    if session.in_nested_transaction():
+        return  # a savepoint: the transaction goes on
+    session.flush()
+    feed: dict[Event, EventChange] = session.info.pop(_FEED, {})
+    if feed:
+        record(session.connection(), feed.values())
+
+
 def _after_transaction_end(session: Session, transaction: SessionTransaction) -> None:
     if transaction.parent is None:
-        for key in (_REVISIONS, _VERSIONED_SOURCES, _CREATED, _TO_INDEX):
+        for key in (_REVISIONS, _VERSIONED_SOURCES, _CREATED, _TO_INDEX, _FEED):
             session.info.pop(key, None)
 
 
 sa_event.listen(db.session, "before_flush", _before_flush)
 sa_event.listen(db.session, "after_flush", _after_flush)
+sa_event.listen(db.session, "before_commit", _before_commit)
 sa_event.listen(db.session, "after_transaction_end", _after_transaction_end)

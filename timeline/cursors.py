@@ -21,13 +21,13 @@ def encode_cursor(*key: int) -> str:
     return ".".join(str(part) for part in key)
 
 
-def decode_cursor(cursor: str, parts: int) -> list[int]:
-    """The key in a cursor of ``parts`` numbers."""
+def decode_cursor(cursor: str, parts: int, *, parameter: str = "cursor") -> list[int]:
+    """The key in a cursor of ``parts`` numbers, given in the query parameter ``parameter``."""
     if not patterns.matches(patterns.cursor(parts), cursor):
         raise BadRequest(
-            "The cursor is not one this API gave out; start again without 'cursor' "
+            f"The cursor is not one this API gave out; start again without '{parameter}' "
             "and follow 'next_cursor'.",
-            errors={"cursor": ["Not a valid cursor."]},
+            errors={parameter: ["Not a valid cursor."]},
             problem_type="invalid-cursor",
         )
     return [int(part) for part in cursor.split(".")]

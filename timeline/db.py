@@ -10,6 +10,10 @@ from typing import Any, cast
 from flask import Flask, has_request_context, request
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import Delete, event
+from sqlalchemy.dialects.postgresql import Insert as PostgresqlInsert
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import CursorResult, Engine, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -59,6 +63,13 @@ def engine_options(config: Mapping[str, Any]) -> dict[str, Any]:
 def delete_rows(statement: Delete) -> int:
     """Run a DELETE in the session's transaction; the number of rows it removed."""
     return cast(CursorResult[Any], db.session.execute(statement)).rowcount
+
+
+def upsert(model: type[Base]) -> PostgresqlInsert | SqliteInsert:
+    """An INSERT into the model's table that takes ON CONFLICT clauses, in the
+    dialect of the session's database (both databases write them alike)."""
+    dialect = db.session.get_bind().dialect.name
+    return (postgresql_insert if dialect == "postgresql" else sqlite_insert)(model)
 
 
 def _is_write_request() -> bool:

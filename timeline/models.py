@@ -25,6 +25,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry, rel
 from .domain.claims import ClaimStatus, Stance
 from .domain.countries import Country, country
 from .domain.dates import EventDate
+from .domain.feed import ChangeKind
 
 
 def new_id() -> str:
@@ -54,7 +55,9 @@ class Base(DeclarativeBase):
     registry = registry(type_annotation_map={dt.datetime: UTCDateTime})
 
 
-def _one_of(column: str, values: type[ClaimStatus] | type[Stance] | tuple[str, ...]) -> str:
+def _one_of(
+    column: str, values: type[ClaimStatus] | type[Stance] | type[ChangeKind] | tuple[str, ...]
+) -> str:
     listed = ", ".join(f"'{value}'" for value in values)
     return f"{column} IN ({listed})"
 
@@ -117,6 +120,7 @@ class Event(Base):
         Index("ix_events_timeline_order", "first_day", "precision", "seq"),
         Index("ix_events_review_queue", "claim_status", "seq"),
         Index("ix_events_external_id", "external_id", unique=True),
+        Index("ix_events_updated_at", "updated_at"),
     )
 
     seq: Mapped[int] = mapped_column(primary_key=True)
@@ -232,6 +236,7 @@ class PairEvent(Base):
     __table_args__ = (
         Index("ix_pair_events_status", "pair", "claim_status", "first_day", "precision", "seq"),
         Index("ix_pair_events_event", "seq"),
+        Index("ix_pair_events_updated_at", "pair", "updated_at"),
     )
 
     pair: Mapped[str] = mapped_column(String(5), primary_key=True)
@@ -241,6 +246,8 @@ class PairEvent(Base):
     last_day: Mapped[int]
     year: Mapped[int] = mapped_column(SmallInteger)
     claim_status: Mapped[str] = mapped_column(String(16))
+    # The event's updated_at, for the updated_since filter.
+    updated_at: Mapped[dt.datetime]
     document: Mapped[str] = mapped_column(Text)
 
 
@@ -322,3 +329,51 @@ class IdempotencyRecord(Base):
     body: Mapped[str] = mapped_column(Text)
     location: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+
+
+class FeedEntry(Base):
+    """One transaction's change to one event, at its position in the sync feed.
+
+    Positions count from 1 in commit order, without gaps (see ``timeline.feed``).
+    ``document`` is the event as that transaction left it; None once it is deleted.
+    """
+
+    __tablename__ = "feed_entries"
+    __table_args__ = (
+        CheckConstraint(_one_of("kind", ChangeKind), name="ck_feed_entries_kind"),
+        Index("ix_feed_entries_event", "event_seq", "position"),
+    )
+
+    position: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    event_seq: Mapped[int] = mapped_column(ForeignKey("events.seq"))
+    kind: Mapped[str] = mapped_column(String(8))
+    version: Mapped[int]
+    at: Mapped[dt.datetime]
+    # The pairs whose timelines hold the event after the change (none once deleted).
+    pairs: Mapped[list[str]] = mapped_column(JSON)
+    # The event's timeline order after the change: first day, precision, seq.
+    first_day: Mapped[int]
+    precision: Mapped[int] = mapped_column(SmallInteger)
+    document: Mapped[str | None] = mapped_column(Text)
+
+
+class FeedEntryPair(Base):
+    """A pair whose timeline an entry changes: one the event was in before or after it."""
+
+    __tablename__ = "feed_entry_pairs"
+
+    pair: Mapped[str] = mapped_column(String(5), primary_key=True)
+    position: Mapped[int] = mapped_column(
+        ForeignKey("feed_entries.position"), primary_key=True, autoincrement=False
+    )
+
+
+class FeedHead(Base):
+    """The feed's last position: one row, locked by each writing transaction as it
+    commits, so that positions are handed out in commit order."""
+
+    __tablename__ = "feed_head"
+    __table_args__ = (CheckConstraint("id = 1", name="ck_feed_head_one_row"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    position: Mapped[int]

@@ -79,6 +79,7 @@ def _timeline_rows(event: Event) -> list[dict[str, Any]]:
             "last_day": event.last_day,
             "year": first.year,
             "claim_status": event.claim_status,
+            "updated_at": event.updated_at,
             "document": event.document,
         }
         for pair in pair_ids(event.country_codes)
@@ -105,7 +106,9 @@ PageSelect = Select[str, int, int, int]
 Timeline = type[PairEvent] | type[Event]
 
 
-_FILTER_PARAMS = frozenset({"pair", "country", "status", "from_day", "to_day", "tag"})
+_FILTER_PARAMS = frozenset(
+    {"pair", "country", "status", "from_day", "to_day", "tag", "updated_since"}
+)
 
 
 @functools.cache
@@ -135,6 +138,8 @@ def _page_statement(
         stmt = stmt.where(
             exists().where(EventTag.event_seq == table.seq, EventTag.tag == bindparam("tag"))
         )
+    if "updated_since" in filters:
+        stmt = stmt.where(table.updated_at >= bindparam("updated_since"))
     if words:
         stmt = stmt.where(_matches_words(table, words))
     key = tuple_(table.first_day, table.precision, table.seq)
@@ -155,6 +160,14 @@ def _matches_words(table: Timeline, words: int) -> ColumnElement[bool]:
     return exists().where(Event.seq == table.seq, *matches)
 
 
+def _as_stored(column: Any, value: Any) -> Any:
+    """The value as the column's type hands it to the driver (``_fetch`` runs no
+    type's conversion): a time in UTC, and on SQLite the text SQLAlchemy stores."""
+    dialect = db.session.get_bind().dialect
+    convert = column.type.dialect_impl(dialect).bind_processor(dialect)
+    return convert(value) if convert is not None else value
+
+
 def _like_pattern(word: str) -> str:
     escaped = word.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
@@ -172,6 +185,8 @@ def keyset_page(table: Timeline, args: dict[str, Any], **bound: Any) -> Page:
         params["to_day"] = PartialDate.parse(args["to"]).last_day().toordinal()
     if "tag" in args:
         params["tag"] = args["tag"].lower()
+    if "updated_since" in args:
+        params["updated_since"] = _as_stored(table.updated_at, args["updated_since"])
     words = args["q"].split() if "q" in args else []
     params.update((f"word_{i}", _like_pattern(word)) for i, word in enumerate(words))
     if "cursor" in args:

@@ -15,12 +15,14 @@ from marshmallow import (
     validates_schema,
 )
 
+from . import patterns
 from .cursors import SEQ_KEY, TIMELINE_KEY
 from .domain.checks import CODES, Severity
 from .domain.claims import ClaimStatus, Stance
 from .domain.countries import Country, InvalidPair, distinct_countries
 from .domain.dates import EventDate as DomainEventDate
 from .domain.dates import InvalidDateField, PartialDate
+from .domain.feed import ChangeKind
 from .fields import (
     CountryCode,
     CountryPairString,
@@ -230,6 +232,87 @@ class EventPageSchema(Schema):
 
     items = fields.List(fields.Nested(EventSchema), required=True)
     next_cursor = fields.String(required=True, allow_none=True)
+
+
+class FeedItemSchema(Schema):
+    """One transaction's change to one event."""
+
+    cursor = fields.String(
+        required=True,
+        metadata={
+            "description": "This entry's place in the feed: as `since`, the entries after it",
+            "pattern": patterns.anchored(patterns.cursor(SEQ_KEY)),
+        },
+    )
+    event_id = fields.String(required=True)
+    kind = StatusEnum(
+        ChangeKind,
+        required=True,
+        metadata={
+            "description": (
+                "created; changed (an edit, its citations, a source it cites); reviewed "
+                "(a reviewer set its claim status); deleted (a tombstone: `event` is null)"
+            )
+        },
+    )
+    version = fields.Integer(
+        required=True, metadata={"description": "The event's version after the change"}
+    )
+    at = fields.DateTime(required=True, metadata={"description": "When the change committed"})
+    pairs = fields.List(
+        fields.String(),
+        required=True,
+        metadata={
+            "description": (
+                "The pairs whose timelines hold the event after the change (none once "
+                "deleted). A mirror of one pair keeps the event if its pair is listed, "
+                "and drops it if not"
+            ),
+            "example": ["IN-RU"],
+        },
+    )
+    sort_key = fields.List(
+        fields.Integer(),
+        required=True,
+        validate=validate.Length(3, 3),
+        metadata={
+            "description": (
+                "The event's place in timeline order: sort a mirror's events by it, "
+                "element by element, for the order of GET /timelines/{pair}"
+            )
+        },
+    )
+    event = fields.Nested(
+        EventSchema,
+        required=True,
+        allow_none=True,
+        metadata={"description": "The event as GET /events/{id} returned it after the change"},
+    )
+
+
+class FeedPageSchema(Schema):
+    """A stretch of the sync feed, oldest change first."""
+
+    items = fields.List(fields.Nested(FeedItemSchema), required=True)
+    next_cursor = fields.String(
+        required=True,
+        metadata={
+            "description": (
+                "Send it as `since` for the changes after these: the last item's cursor, "
+                "or the feed's end when there are no more (never null: poll with it)"
+            ),
+            "pattern": patterns.anchored(patterns.cursor(SEQ_KEY)),
+        },
+    )
+    has_more = fields.Boolean(
+        required=True,
+        metadata={
+            "description": (
+                "More changes are there already: ask again now. False: the mirror is up "
+                "to date as of this response"
+            )
+        },
+    )
 
 
 class SourcePageSchema(Schema):
@@ -551,6 +634,12 @@ class PageQuery(Schema):
     cursor = Cursor(SEQ_KEY, metadata={"description": "The next_cursor of the previous page"})
 
 
+_RFC_3339_DATE_TIME = (
+    "Not an RFC 3339 date and time with an offset, such as 2026-12-03T08:00:00Z "
+    "or 2026-12-03T09:00:00+01:00."
+)
+
+
 class TimelineQuery(PageQuery):
     cursor = Cursor(TIMELINE_KEY, metadata={"description": "The next_cursor of the previous page"})
     from_ = PartialDateString(
@@ -566,6 +655,18 @@ class TimelineQuery(PageQuery):
         metadata={"description": "Words to find in the title, summary or actors"},
     )
     order = fields.String(load_default="asc", validate=validate.OneOf(["asc", "desc"]))
+    updated_since = fields.AwareDateTime(
+        error_messages={
+            "invalid": _RFC_3339_DATE_TIME,
+            "invalid_awareness": _RFC_3339_DATE_TIME,
+        },
+        metadata={
+            "description": (
+                "Keep events created or changed at or after this time (RFC 3339, with "
+                "its offset: 2026-12-03T08:00:00Z)"
+            )
+        },
+    )
 
     @validates_schema
     def _range(self, data: dict[str, Any], **_: Any) -> None:
@@ -582,7 +683,7 @@ class ExportQuery(TimelineQuery):
     """The timeline filters, without paging: an export holds every event they keep."""
 
     class Meta:
-        exclude = ("limit", "cursor")
+        exclude = ("limit", "cursor", "updated_since")
 
 
 class CsvExportQuery(ExportQuery):
@@ -602,6 +703,26 @@ class CsvExportQuery(ExportQuery):
 class EventQuery(TimelineQuery):
     country = CountryCode()
     pair = CountryPairString(metadata={"description": "A country pair such as IN-RU"})
+
+
+class ChangesQuery(PageQuery):
+    """A stretch of the sync feed: the entries after a cursor."""
+
+    class Meta:
+        exclude = ("cursor",)
+
+    since = Cursor(
+        SEQ_KEY,
+        metadata={
+            "description": (
+                "A `next_cursor` or an item's `cursor` from an earlier response; "
+                "without it, the feed from its start"
+            )
+        },
+    )
+    pair = CountryPairString(
+        metadata={"description": "Only the changes to this pair's timeline, such as IN-RU"}
+    )
 
 
 class SourceQuery(PageQuery):

@@ -21,7 +21,7 @@ from . import (
     changes,  # noqa: F401  (its session hooks keep every change's invariants)
     patterns,
 )
-from .db import db
+from .db import db, upsert
 from .domain.claims import ClaimStatus, ReviewRefused, Stance, check_review
 from .domain.countries import Country
 from .domain.dates import EventDate, InvalidDateField
@@ -148,8 +148,6 @@ def _insert_source(data: dict[str, Any], actor: str) -> Source | None:
     An upsert on the URL key, not a look-up and then an insert: two requests that
     bring the same new URL at once both succeed, and share one source.
     """
-    dialect = db.session.get_bind().dialect.name
-    upsert = postgresql_insert if dialect == "postgresql" else sqlite_insert
     now = utcnow()
     stmt = (
         upsert(Source)

@@ -6,7 +6,7 @@ that was stopped can be run again. Events made through the API have none
 (null), and a unique index allows any number of nulls on both databases. The
 column and the index are added and dropped without rebuilding the table.
 
-Revision ID: 0005_events_external_id
+Revision ID: 0005
 Revises: 0004
 Create Date: 2026-12-03 08:10:00
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = "0005_events_external_id"
+revision = "0005"
 down_revision = "0004"
 branch_labels = None
 depends_on = None

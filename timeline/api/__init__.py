@@ -126,7 +126,7 @@ def page_response(page: Page, **fields: object) -> Response:
 
 
 def register_blueprints(api: Api) -> None:
-    from . import events, exports, health, review_queue, sources, timelines
+    from . import changes, events, exports, health, review_queue, sources, timelines
 
-    for module in (timelines, events, sources, review_queue, exports, health):
+    for module in (timelines, events, sources, review_queue, exports, changes, health):
         api.register_blueprint(module.blp, url_prefix=API_PREFIX)
