@@ -335,7 +335,7 @@ def _pair_at(number: int) -> str:
 
 
 # The pair list's sorts other than by pair id, and the column each sorts by.
-PAIR_SORT_COLUMNS = {
+_PAIR_SORT_COLUMNS = {
     "event_count": "event_count",
     "first_date": "first_day",
     "last_date": "last_day",
@@ -359,7 +359,7 @@ def pair_page(args: dict[str, Any]) -> Page:
         .group_by(PairEvent.pair)
         .subquery()
     )
-    sort_value = None if args["sort"] == "pair" else pairs.c[PAIR_SORT_COLUMNS[args["sort"]]]
+    sort_value = None if args["sort"] == "pair" else pairs.c[_PAIR_SORT_COLUMNS[args["sort"]]]
     descending = args["order"] == "desc"
     pair = pairs.c.pair
     stmt = select(pairs)
