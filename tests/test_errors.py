@@ -280,8 +280,8 @@ class TestProtocolErrors:
         def broken(*args, **kwargs):
             raise RuntimeError("secret internals")
 
-        monkeypatch.setattr(read_model, "pair_counts", broken)
-        monkeypatch.setattr("timeline.api.timelines.pair_counts", broken)
+        monkeypatch.setattr(read_model, "pair_page", broken)
+        monkeypatch.setattr("timeline.api.timelines.pair_page", broken)
         response = client.get(f"{API}/pairs")
         assert response.status_code == 500
         assert response.mimetype == "application/problem+json"

@@ -61,7 +61,7 @@ def test_unexpected_error_carries_them(client: FlaskClient, monkeypatch) -> None
     def broken(*args, **kwargs):
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr("timeline.api.timelines.pair_counts", broken)
+    monkeypatch.setattr("timeline.api.timelines.pair_page", broken)
     response = client.get(f"{API}/pairs")
     assert response.status_code == 500
     assert response.mimetype == "application/problem+json"

@@ -1,4 +1,4 @@
-"""Pair timelines: order, filters, keyset pages, summaries and the pair list."""
+"""Pair timelines: order, filters, keyset pages and summaries."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from tests.factories import create_event
+from tests.factories import cite, create_event, etag, review
 from timeline import services
 from timeline.db import db
 from timeline.domain.countries import country
@@ -183,44 +183,73 @@ def _sort_key(item):
     return first_day, precision
 
 
-class TestSummaryAndPairs:
-    def test_summary_counts(self, client, tokens):
-        create_event(client, tokens.editor, date="2018-05")
-        create_event(client, tokens.editor, date="2019", end_date="2020-03")
-        create_event(client, tokens.editor, date="2019-11-05", countries=["IN", "RU", "US"])
+def _statuses(unverified=0, in_review=0, verified=0, disputed=0, false=0):
+    return {
+        "unverified": unverified,
+        "in_review": in_review,
+        "verified": verified,
+        "disputed": disputed,
+        "false": false,
+    }
+
+
+class TestSummary:
+    def test_counts_by_status_year_and_tag(self, client, tokens):
+        checked = create_event(client, tokens.editor, date="2018-05", tags=["Visit", "defence"])
+        cite(client, tokens.editor, checked["id"])
+        assert review(client, tokens.reviewer, checked["id"], "verified").status_code == 201
+        span = create_event(
+            client, tokens.editor, date="2019", end_date="2020-03", tags=["defence", "deal"]
+        )
+        assert review(client, tokens.reviewer, span["id"], "in_review").status_code == 201
+        create_event(
+            client, tokens.editor, date="2019-11-05", countries=["IN", "RU", "US"], tags=["energy"]
+        )
+        create_event(client, tokens.editor, date="2021", tags=["defence", "zeta"])
+        gone = create_event(client, tokens.editor, date="2022", tags=["energy", "energy2"])
+        response = client.delete(
+            f"{API}/events/{gone['id']}",
+            headers={**tokens.editor, "If-Match": etag(client, gone["id"])},
+        )
+        assert response.status_code == 204
+        create_event(client, tokens.editor, date="2017", countries=["IN", "US"], tags=["trade"])
+
         body = client.get(f"{API}/timelines/ru-in/summary").get_json()
         assert body == {
             "pair": {
                 "id": "IN-RU",
                 "countries": [{"code": "IN", "name": "India"}, {"code": "RU", "name": "Russia"}],
             },
-            "total": 3,
-            "by_status": {
-                "unverified": 3,
-                "in_review": 0,
-                "verified": 0,
-                "disputed": 0,
-                "false": 0,
-            },
-            "by_year": [{"year": 2018, "count": 1}, {"year": 2019, "count": 2}],
+            "total": 4,
+            "by_status": _statuses(unverified=2, in_review=1, verified=1),
+            # The range 2019 to March 2020 counts once, in 2019.
+            "by_year": [
+                {"year": 2018, "count": 1, "by_status": _statuses(verified=1)},
+                {"year": 2019, "count": 2, "by_status": _statuses(unverified=1, in_review=1)},
+                {"year": 2021, "count": 1, "by_status": _statuses(unverified=1)},
+            ],
+            "by_tag": [
+                {"tag": "defence", "count": 3},
+                {"tag": "deal", "count": 1},
+                {"tag": "energy", "count": 1},
+                {"tag": "visit", "count": 1},
+                {"tag": "zeta", "count": 1},
+            ],
             "first_date": "2018-05-01",
-            "last_date": "2020-03-31",
+            "last_date": "2021-12-31",
         }
 
     def test_empty_pair_summary(self, client):
         body = client.get(f"{API}/timelines/IN-RU/summary").get_json()
-        assert (body["total"], body["by_year"], body["first_date"]) == (0, [], None)
-
-    def test_pairs_lists_every_pair_with_counts(self, client, tokens):
-        create_event(client, tokens.editor, countries=["IN", "RU", "US"])
-        create_event(client, tokens.editor, countries=["IN", "RU"])
-        body = client.get(f"{API}/pairs").get_json()
-        assert [(p["id"], p["event_count"]) for p in body["items"]] == [
-            ("IN-RU", 2),
-            ("IN-US", 1),
-            ("RU-US", 1),
-        ]
-        assert body["items"][1]["countries"] == [
-            {"code": "IN", "name": "India"},
-            {"code": "US", "name": "United States"},
-        ]
+        assert body == {
+            "pair": {
+                "id": "IN-RU",
+                "countries": [{"code": "IN", "name": "India"}, {"code": "RU", "name": "Russia"}],
+            },
+            "total": 0,
+            "by_status": _statuses(),
+            "by_year": [],
+            "by_tag": [],
+            "first_date": None,
+            "last_date": None,
+        }

@@ -11,10 +11,11 @@ from __future__ import annotations
 from . import patterns
 from .errors import BadRequest
 
-# The parts of each kind of key: creation order (seq), and timeline order
-# (first day, precision, seq).
+# The parts of each kind of key: creation order (seq), timeline order
+# (first day, precision, seq), and the pair list (sort value, pair number).
 SEQ_KEY = 1
 TIMELINE_KEY = 3
+PAIR_LIST_KEY = 2
 
 
 def encode_cursor(*key: int) -> str:

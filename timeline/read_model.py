@@ -27,6 +27,7 @@ from sqlalchemy import (
     exists,
     func,
     insert,
+    or_,
     select,
     tuple_,
 )
@@ -34,7 +35,7 @@ from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.compiler import SQLCompiler
 
-from .cursors import SEQ_KEY, TIMELINE_KEY, decode_cursor, encode_cursor
+from .cursors import PAIR_LIST_KEY, SEQ_KEY, TIMELINE_KEY, decode_cursor, encode_cursor
 from .db import db
 from .domain.claims import ClaimStatus
 from .domain.countries import CountryPair, pair_ids
@@ -285,22 +286,38 @@ def event_page(args: dict[str, Any]) -> Page:
     return keyset_page(Event, args)
 
 
+def _status_counts() -> dict[str, int]:
+    return dict.fromkeys((status.value for status in ClaimStatus), 0)
+
+
 def timeline_summary(pair: CountryPair) -> dict[str, Any]:
+    """A pair's counts: by year and claim status, by tag, and the span of its dates.
+
+    Three aggregate queries; Python only folds their rows (one per year and status,
+    one per tag), never the pair's events.
+    """
     in_pair = PairEvent.pair == pair.id
-    by_status = dict.fromkeys((status.value for status in ClaimStatus), 0)
-    for status, count in db.session.execute(
-        select(PairEvent.claim_status, func.count()).where(in_pair).group_by(PairEvent.claim_status)
+    years: dict[int, dict[str, int]] = {}
+    for year, status, count in db.session.execute(
+        select(PairEvent.year, PairEvent.claim_status, func.count())
+        .where(in_pair)
+        .group_by(PairEvent.year, PairEvent.claim_status)
+        .order_by(PairEvent.year)
     ):
-        by_status[status] = count
-    by_year = [
-        {"year": year, "count": count}
-        for year, count in db.session.execute(
-            select(PairEvent.year, func.count())
-            .where(in_pair)
-            .group_by(PairEvent.year)
-            .order_by(PairEvent.year)
-        )
-    ]
+        years.setdefault(year, _status_counts())[status] = count
+    by_status = _status_counts()
+    for counts in years.values():
+        for status, count in counts.items():
+            by_status[status] += count
+    tags = db.session.execute(
+        select(EventTag.tag, func.count())
+        .join(PairEvent, PairEvent.seq == EventTag.event_seq)
+        .where(in_pair)
+        .group_by(EventTag.tag)
+    )
+    # Ordered here rather than in SQL: the database's collation would order tags
+    # differently on each backend; code-point order is the same everywhere.
+    by_tag = sorted(tags, key=lambda row: (-row[1], row[0]))
     first, last = db.session.execute(
         select(func.min(PairEvent.first_day), func.max(PairEvent.last_day)).where(in_pair)
     ).one()
@@ -308,14 +325,97 @@ def timeline_summary(pair: CountryPair) -> dict[str, Any]:
         "pair": pair_json(pair),
         "total": sum(by_status.values()),
         "by_status": by_status,
-        "by_year": by_year,
+        "by_year": [
+            {"year": year, "count": sum(counts.values()), "by_status": counts}
+            for year, counts in years.items()
+        ],
+        "by_tag": [{"tag": tag, "count": count} for tag, count in by_tag],
         "first_date": day_from_ordinal(first) if first is not None else None,
         "last_date": day_from_ordinal(last) if last is not None else None,
     }
 
 
-def pair_counts() -> list[dict[str, Any]]:
-    rows = db.session.execute(
-        select(PairEvent.pair, func.count()).group_by(PairEvent.pair).order_by(PairEvent.pair)
+# A pair's place in the pair list's cursor: its two alpha-2 codes, four letters
+# read as a number in base 26, which orders as the pair ids do.
+_LETTERS = 26
+_PAIR_NUMBERS = _LETTERS**4
+
+
+def _pair_number(pair_id: str) -> int:
+    number = 0
+    for letter in pair_id.replace("-", ""):
+        number = number * _LETTERS + ord(letter) - ord("A")
+    return number
+
+
+def _pair_at(number: int) -> str:
+    """The pair id (real or not) at a cursor's number; past the last, "ZZ-ZZ", which
+    sorts after every real pair."""
+    number = min(number, _PAIR_NUMBERS - 1)
+    letters = ""
+    for _ in range(4):
+        number, digit = divmod(number, _LETTERS)
+        letters = chr(ord("A") + digit) + letters
+    return f"{letters[:2]}-{letters[2:]}"
+
+
+# The pair list's sorts other than by pair id, and the column each sorts by.
+_PAIR_SORT_COLUMNS = {
+    "event_count": "event_count",
+    "first_date": "first_day",
+    "last_date": "last_day",
+}
+
+
+def pair_page(args: dict[str, Any]) -> Page:
+    """A page of the pairs that have events, with their counts and date spans.
+
+    Sorted by ``args["sort"]`` in ``args["order"]``; pairs that tie on the sort
+    value follow in ascending pair id, so the order is total and a cursor
+    (the last pair's sort value and pair number) resumes it exactly.
+    """
+    pairs = (
+        select(
+            PairEvent.pair,
+            func.count().label("event_count"),
+            func.min(PairEvent.first_day).label("first_day"),
+            func.max(PairEvent.last_day).label("last_day"),
+        )
+        .group_by(PairEvent.pair)
+        .subquery()
     )
-    return [{**pair_json(CountryPair.parse(pair)), "event_count": count} for pair, count in rows]
+    sort_value = None if args["sort"] == "pair" else pairs.c[_PAIR_SORT_COLUMNS[args["sort"]]]
+    descending = args["order"] == "desc"
+    pair = pairs.c.pair
+    stmt = select(pairs)
+    if "cursor" in args:
+        after_value, after_number = decode_cursor(args["cursor"], PAIR_LIST_KEY)
+        after_pair = _pair_at(after_number)
+        if sort_value is None:
+            stmt = stmt.where(pair < after_pair if descending else pair > after_pair)
+        else:
+            beyond = sort_value < after_value if descending else sort_value > after_value
+            stmt = stmt.where(or_(beyond, and_(sort_value == after_value, pair > after_pair)))
+    if sort_value is None:
+        stmt = stmt.order_by(pair.desc() if descending else pair.asc())
+    else:
+        stmt = stmt.order_by(sort_value.desc() if descending else sort_value.asc(), pair.asc())
+    rows = db.session.execute(stmt.limit(args["limit"] + 1)).all()
+    next_cursor = None
+    if len(rows) > args["limit"]:
+        rows = rows[: args["limit"]]
+        last = rows[-1]
+        value = 0 if sort_value is None else last._mapping[sort_value.name]
+        next_cursor = encode_cursor(value, _pair_number(last.pair))
+    documents = [
+        orjson.dumps(
+            {
+                **pair_json(CountryPair.parse(row.pair)),
+                "event_count": row.event_count,
+                "first_date": day_from_ordinal(row.first_day),
+                "last_date": day_from_ordinal(row.last_day),
+            }
+        ).decode()
+        for row in rows
+    ]
+    return Page(documents, next_cursor)

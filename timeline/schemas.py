@@ -16,7 +16,7 @@ from marshmallow import (
 )
 
 from . import patterns
-from .cursors import SEQ_KEY, TIMELINE_KEY
+from .cursors import PAIR_LIST_KEY, SEQ_KEY, TIMELINE_KEY
 from .domain.checks import CODES, Severity
 from .domain.claims import ClaimStatus, Stance
 from .domain.countries import Country, InvalidPair, distinct_countries
@@ -329,8 +329,17 @@ class StatusCountsSchema(Schema):
 
 
 class YearCountSchema(Schema):
+    """The events of one year: those that start in it (a range counts once, in its
+    start year)."""
+
     year = fields.Integer(required=True)
     count = fields.Integer(required=True)
+    by_status = fields.Nested(StatusCountsSchema, required=True)
+
+
+class TagCountSchema(Schema):
+    tag = fields.String(required=True, metadata={"example": "defence"})
+    count = fields.Integer(required=True, metadata={"description": "Events that carry the tag"})
 
 
 class TimelineSummarySchema(Schema):
@@ -339,17 +348,45 @@ class TimelineSummarySchema(Schema):
     pair = fields.Nested(PairSchema, required=True)
     total = fields.Integer(required=True)
     by_status = fields.Nested(StatusCountsSchema, required=True)
-    by_year = fields.List(fields.Nested(YearCountSchema), required=True)
+    by_year = fields.List(
+        fields.Nested(YearCountSchema),
+        required=True,
+        metadata={
+            "description": (
+                "Years that have events, ascending; an event counts in the year it starts "
+                "in (a range once, in its start year), every claim status always listed"
+            )
+        },
+    )
+    by_tag = fields.List(
+        fields.Nested(TagCountSchema),
+        required=True,
+        metadata={
+            "description": (
+                "Tags of the pair's events (lower case, as stored), most used first, "
+                "then by tag in code-point order"
+            )
+        },
+    )
     first_date = fields.Date(required=True, allow_none=True)
     last_date = fields.Date(required=True, allow_none=True)
 
 
 class PairSummarySchema(PairSchema):
     event_count = fields.Integer(required=True)
+    first_date = fields.Date(
+        required=True, metadata={"description": "The earliest day any of its events can mean"}
+    )
+    last_date = fields.Date(
+        required=True, metadata={"description": "The latest day any of its events can mean"}
+    )
 
 
 class PairListSchema(Schema):
+    """One page of the pairs that have events."""
+
     items = fields.List(fields.Nested(PairSummarySchema), required=True)
+    next_cursor = fields.String(required=True, allow_none=True)
 
 
 class SchemaRevisionSchema(Schema):
@@ -625,6 +662,10 @@ class EventReadQuery(Schema):
     )
 
 
+def _order() -> fields.String:
+    return fields.String(load_default="asc", validate=validate.OneOf(["asc", "desc"]))
+
+
 class PageQuery(Schema):
     limit = fields.Integer(
         load_default=DEFAULT_PAGE,
@@ -654,7 +695,7 @@ class TimelineQuery(PageQuery):
         validate=validate.Length(1, 200),
         metadata={"description": "Words to find in the title, summary or actors"},
     )
-    order = fields.String(load_default="asc", validate=validate.OneOf(["asc", "desc"]))
+    order = _order()
     updated_since = fields.AwareDateTime(
         error_messages={
             "invalid": _RFC_3339_DATE_TIME,
@@ -723,6 +764,22 @@ class ChangesQuery(PageQuery):
     pair = CountryPairString(
         metadata={"description": "Only the changes to this pair's timeline, such as IN-RU"}
     )
+
+
+class PairListQuery(PageQuery):
+    cursor = Cursor(PAIR_LIST_KEY, metadata={"description": "The next_cursor of the previous page"})
+    sort = fields.String(
+        load_default="pair",
+        validate=validate.OneOf(["pair", "event_count", "first_date", "last_date"]),
+        metadata={
+            "description": (
+                "Sort by pair id, number of events, earliest or latest date "
+                "(last_date with order=desc: the pairs with the latest events first); "
+                "ties follow in ascending pair id"
+            )
+        },
+    )
+    order = _order()
 
 
 class SourceQuery(PageQuery):

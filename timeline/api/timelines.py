@@ -11,8 +11,14 @@ from ..caching import PUBLIC, cached
 from ..domain.countries import CountryPair, InvalidPair, UnknownCountry
 from ..errors import NotFound
 from ..limits import EXPENSIVE_READS, rate_limited, searching
-from ..read_model import pair_counts, pair_json, timeline_page, timeline_summary
-from ..schemas import PairListSchema, TimelinePageSchema, TimelineQuery, TimelineSummarySchema
+from ..read_model import pair_json, pair_page, timeline_page, timeline_summary
+from ..schemas import (
+    PairListQuery,
+    PairListSchema,
+    TimelinePageSchema,
+    TimelineQuery,
+    TimelineSummarySchema,
+)
 from . import ApiBlueprint, json_response, page_response
 
 blp = ApiBlueprint(
@@ -20,6 +26,8 @@ blp = ApiBlueprint(
     __name__,
     description="Ordered timelines of the events between two countries",
 )
+
+PAGE_HEADERS = {"Link": {"description": "rel=next", "schema": {"type": "string"}}}
 
 PAIR_PARAMETER = {
     "in": "path",
@@ -51,7 +59,7 @@ class Timeline(MethodView):
     @blp.response(
         200,
         TimelinePageSchema,
-        headers={"Link": {"description": "rel=next", "schema": {"type": "string"}}},
+        headers=PAGE_HEADERS,
     )
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, pair: str, **args: Any) -> Any:
@@ -73,7 +81,7 @@ class TimelineSummary(MethodView):
     @blp.response(200, TimelineSummarySchema)
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, pair: str) -> Any:
-        """Counts of a pair's events by claim status and by year"""
+        """Counts of a pair's events by claim status, year and tag"""
         return json_response(orjson.dumps(timeline_summary(parse_pair(pair))))
 
 
@@ -81,7 +89,17 @@ class TimelineSummary(MethodView):
 class Pairs(MethodView):
     @blp.doc(operationId="listPairs")
     @cached(PUBLIC)
-    @blp.response(200, PairListSchema)
-    def get(self) -> Any:
-        """Every country pair that has events, with counts"""
-        return json_response(orjson.dumps({"items": pair_counts()}))
+    @blp.arguments(PairListQuery(), location="query", as_kwargs=True)
+    @blp.response(
+        200,
+        PairListSchema,
+        headers=PAGE_HEADERS,
+    )
+    def get(self, **args: Any) -> Any:
+        """The country pairs that have events, with counts and date spans
+
+        By pair id unless `sort` says otherwise; pairs that tie on the sort value
+        follow in ascending pair id. Follow `next_cursor` (or the `Link: rel="next"`
+        header) for the next page.
+        """
+        return page_response(pair_page(args))
