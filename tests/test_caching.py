@@ -208,6 +208,43 @@ def test_a_304_for_an_event_or_source_is_one_small_query(
     assert "text" not in statements[0]
 
 
+TIMELINE_READS = [
+    "/timelines/IN-RU",
+    "/timelines/IN-RU/summary",
+    "/events?pair=IN-RU&q=defence",
+    "/pairs",
+    "/events",
+]
+
+
+@pytest.mark.parametrize("path", TIMELINE_READS)
+def test_a_304_for_a_timeline_read_is_one_seek_of_the_feed(
+    app: Flask, client: FlaskClient, seeded: Seeded, path: str
+) -> None:
+    url = _url(path, seeded)
+    tag = client.get(url).headers["ETag"]
+    with _statements(app) as statements:
+        assert client.get(url, headers={"If-None-Match": tag}).status_code == 304
+    assert len(statements) == 1, statements
+    assert "feed_" in statements[0]
+
+
+@pytest.mark.parametrize("path", TIMELINE_READS[:3])
+def test_a_change_elsewhere_keeps_a_pairs_etag(
+    client: FlaskClient, tokens: Any, seeded: Seeded, path: str
+) -> None:
+    url = _url(path, seeded)
+    before = client.get(url)
+    _add_in_cn_event(client, tokens, seeded)
+    _assert_not_modified(
+        client.get(url, headers={"If-None-Match": before.headers["ETag"]}), before.headers["ETag"]
+    )
+    # Another URL of the same timeline has an ETag of its own.
+    other = client.get(url.replace("IN-RU", "RU-IN"))
+    assert other.status_code == 200
+    assert other.headers["ETag"] != before.headers["ETag"]
+
+
 @pytest.mark.parametrize("path", STREAMED_EXPORTS)
 def test_streamed_exports_say_revalidate_but_have_no_etag(
     client: FlaskClient, seeded: Seeded, path: str

@@ -285,11 +285,11 @@ class TestStoppedImports:
         real = changes.insert_timeline_rows
         calls = []
 
-        def failing(connection, events):
+        def failing(connection, events, *rest):
             calls.append(len(events))
             if len(calls) == 2:  # the second batch: its events and citations are written
                 raise RuntimeError("the database went away")
-            real(connection, events)
+            real(connection, events, *rest)
 
         with monkeypatch.context() as patch:
             patch.setattr(changes, "insert_timeline_rows", failing)
@@ -314,11 +314,11 @@ class TestStoppedImports:
             real = changes.insert_timeline_rows
             calls = []
 
-            def killed(connection, events):
+            def killed(connection, events, *rest):
                 calls.append(events)
                 if len(calls) == 2:
                     os.kill(os.getpid(), signal.SIGKILL)
-                real(connection, events)
+                real(connection, events, *rest)
 
             changes.insert_timeline_rows = killed
             app = create_app({{"SQLALCHEMY_DATABASE_URI": {database_url!r}}})

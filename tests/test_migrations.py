@@ -538,6 +538,16 @@ class TestMigrationsKeepData:
         ] == [("1", EVENT_1, "created", 1, ["IN-RU"]), ("2", EVENT_2, "created", 1, [])]
         assert feed["items"][0]["event"] == {**EVENT_1_DOCUMENT, "checks": EVENT_1_CHECKS}
         assert (feed["next_cursor"], feed["has_more"]) == ("2", False)
+        # Revision 0007 counted the pairs' timelines.
+        pairs = client.get(f"{API}/pairs").get_json()["items"]
+        assert [(p["id"], p["event_count"], p["first_date"], p["last_date"]) for p in pairs] == [
+            ("IN-RU", 1, EVENT_1_DOCUMENT["date"], EVENT_1_DOCUMENT["date"])
+        ]
+        summary = client.get(f"{API}/timelines/IN-RU/summary").get_json()
+        assert (summary["total"], summary["by_status"]["in_review"]) == (1, 1)
+        assert summary["by_tag"] == [
+            {"tag": t, "count": 1} for t in sorted(EVENT_1_DOCUMENT["tags"])
+        ]
         for since, found in [("2026-01-02T03:04:05Z", [EVENT_1]), ("2026-01-02T03:04:06Z", [])]:
             timeline = client.get(f"{API}/timelines/IN-RU", query_string={"updated_since": since})
             assert [item["id"] for item in timeline.get_json()["items"]] == found

@@ -14,21 +14,27 @@ on its view method; the hook then gives every answer under /api/ its headers:
 - anything else (writes, the health check) and every 4xx or 5xx answer: ``no-store``.
 
 ETags are strong: an event's or a source's names its stored version
-(``writes.etag_of``), which a view reads before loading it (``not_modified``);
-any other read's is a hash of its exact body. If-None-Match is compared weakly
+(``writes.etag_of``), which a view reads before loading it (``not_modified``); a
+read of timelines (a page, a summary, the pair list, a search) names the sync
+feed's last position for what it shows (``conditional``), also read first; any
+other read's is a hash of its exact body. If-None-Match is compared weakly
 (RFC 9110 13.1.2), so the ``W/"..."`` that a compressing proxy makes of an ETag
 still gets a 304.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from enum import StrEnum
+from importlib import metadata
 from typing import Any, TypeVar
 
 from flask import Flask, Response, current_app, request
 from flask_smorest import Blueprint
 
+from .domain.countries import CountryPair
+from .feed import last_position
 from .models import Event, Source
 from .services import stored_etag
 
@@ -112,10 +118,41 @@ def not_modified(model: type[Event] | type[Source], resource_id: str) -> Respons
     found with one small query before anything is loaded or rendered; else None."""
     if not request.if_none_match:
         return None
-    etag = stored_etag(model, resource_id)
+    return _not_modified(stored_etag(model, resource_id))
+
+
+def _not_modified(etag: str | None) -> Response | None:
     if etag is None or not request.if_none_match.contains_weak(etag):
         return None
     return Response(status=304, headers={"ETag": f'"{etag}"'})
+
+
+# What else than the stored events a timeline read's body depends on: the code
+# that renders it and the country names it shows.
+_RENDERING = f"{metadata.version('timeline')}/{metadata.version('pycountry')}"
+
+
+def feed_etag(pair: CountryPair | None) -> str:
+    """The ETag of a read that shows only events (a timeline page, its summary, the
+    pair list, a search): a hash of the request's URL, the code that renders it, and
+    the sync feed's last position that changed the pair's timeline (any timeline
+    without a pair). Every change to an event takes a position (``feed``), so the
+    ETag changes whenever the answer can. The position is read before the data it
+    validates, so an answer is never older than its ETag says."""
+    position = last_position(pair.id if pair is not None else None)
+    key = f"{request.url}\n{_RENDERING}\n{position}"
+    return hashlib.blake2b(key.encode(), digest_size=16).hexdigest()
+
+
+def conditional(pair: CountryPair | None, read: Callable[[], Response]) -> Response:
+    """A read validated by ``feed_etag``: a 304 when If-None-Match names it, from one
+    index seek and nothing else; else ``read()``'s answer with that ETag."""
+    etag = feed_etag(pair)
+    if request.if_none_match and (unchanged := _not_modified(etag)) is not None:
+        return unchanged
+    response = read()
+    response.set_etag(etag)
+    return response
 
 
 def public_cache_control(config: dict[str, Any]) -> str:

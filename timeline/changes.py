@@ -14,7 +14,9 @@ transaction however many flushes it takes:
 5. its JSON is rendered again and its timeline rows rewritten (``read_model``);
 6. as the transaction commits, it gets one entry in the sync feed (``feed``): its
    kind (created, changed, reviewed, deleted), version and document, at the next
-   position in commit order.
+   position in commit order;
+7. then the counts of the pairs whose timeline rows changed are brought up to date
+   (``pair_counts``).
 
 An edited source gets a new version the same way. No code path calls these steps,
 so none can forget one. Who made the change comes from ``acting_as``, which
@@ -22,7 +24,7 @@ so none can forget one. Who made the change comes from ``acting_as``, which
 
 A bulk import stores thousands of new events at a time, which the unit of work
 would insert one by one: ``insert_new_events`` takes them outside the session and
-gives them what a flush gives a new event (steps 4 to 6: a new event has no
+gives them what a flush gives a new event (steps 4 to 7: a new event has no
 earlier version), with one statement per table.
 """
 
@@ -54,6 +56,7 @@ from .models import (
     new_id,
     utcnow,
 )
+from .pair_counts import CountChanges, apply
 from .read_model import insert_timeline_rows, render, write_timeline_rows
 
 # An event's columns by the API field that a change to them changes.
@@ -96,6 +99,7 @@ _VERSIONED_SOURCES = "timeline.versioned_sources"  # source seqs given a version
 _CREATED = "timeline.created"  # events inserted in this transaction
 _TO_INDEX = "timeline.to_index"  # events rendered in this flush, rows to rewrite
 _FEED = "timeline.feed"  # event -> its change in this transaction, for the sync feed
+_COUNTS = "timeline.counts"  # what the transaction's timeline rows change in pair counts
 
 
 @contextlib.contextmanager
@@ -312,9 +316,14 @@ def insert_new_events(events: Sequence[Event]) -> None:
     for model, model_rows in rows.items():
         if model_rows:
             connection.execute(insert(model), model_rows)
-    insert_timeline_rows(connection, events)
+    insert_timeline_rows(connection, events, _counts(db.session.info))
     feed: dict[Event, EventChange] = db.session.info.setdefault(_FEED, {})
     feed.update((event, EventChange(event, True, frozenset())) for event in events)
+
+
+def _counts(info: dict[str, Any]) -> CountChanges:
+    counts: CountChanges = info.setdefault(_COUNTS, CountChanges())
+    return counts
 
 
 def _before_flush(session: Session, _context: UOWTransaction, _instances: Any) -> None:
@@ -348,22 +357,26 @@ def _after_flush(session: Session, _context: UOWTransaction) -> None:
     if to_index:
         connection = session.connection()
         for event in to_index:
-            write_timeline_rows(connection, event)
+            write_timeline_rows(connection, event, _counts(session.info))
 
 
 def _before_commit(session: Session) -> None:
-    """Record the transaction's feed entries, last, once everything else is flushed."""
+    """Record the transaction's feed entries and apply its pair counts, last, once
+    everything else is flushed (in this order: see ``pair_counts``)."""
     if session.in_nested_transaction():
         return  # a savepoint: the transaction goes on
     session.flush()
     feed: dict[Event, EventChange] = session.info.pop(_FEED, {})
     if feed:
         record(session.connection(), feed.values())
+    counts: CountChanges | None = session.info.pop(_COUNTS, None)
+    if counts is not None:
+        apply(session.connection(), counts)
 
 
 def _after_transaction_end(session: Session, transaction: SessionTransaction) -> None:
     if transaction.parent is None:
-        for key in (_REVISIONS, _VERSIONED_SOURCES, _CREATED, _TO_INDEX, _FEED):
+        for key in (_REVISIONS, _VERSIONED_SOURCES, _CREATED, _TO_INDEX, _FEED, _COUNTS):
             session.info.pop(key, None)
 
 

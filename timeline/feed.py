@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.engine import Connection
 
 from .cursors import SEQ_KEY, decode_cursor, encode_cursor
@@ -98,6 +98,16 @@ def record(connection: Connection, changes: Iterable[EventChange]) -> None:
         connection.execute(insert(FeedEntryPair), entry_pairs)
 
 
+def last_position(pair: str | None) -> int:
+    """The last position that changed the pair's timeline (any timeline without a
+    pair); 0 before the first. One seek of an index."""
+    if pair is None:
+        stmt = select(FeedHead.position).where(FeedHead.id == 1)
+    else:
+        stmt = select(func.max(FeedEntryPair.position)).where(FeedEntryPair.pair == pair)
+    return db.session.scalar(stmt) or 0
+
+
 @dataclass(frozen=True)
 class FeedPage:
     items: list[dict[str, Any]]
@@ -129,7 +139,7 @@ def feed_page(args: dict[str, Any]) -> FeedPage:
     first, of one pair's timeline with ``pair``."""
     since = decode_cursor(args["since"], SEQ_KEY, parameter="since")[0] if "since" in args else 0
     # Read first, in a statement of its own: every entry up to it has committed.
-    head = db.session.scalar(select(FeedHead.position)) or 0
+    head = last_position(None)
     if since > head:
         # A position the feed has not reached: not given out by this database (one
         # restored from a backup, say). Waiting for it would skip what comes before.

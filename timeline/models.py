@@ -237,6 +237,8 @@ class PairEvent(Base):
         Index("ix_pair_events_status", "pair", "claim_status", "first_day", "precision", "seq"),
         Index("ix_pair_events_event", "seq"),
         Index("ix_pair_events_updated_at", "pair", "updated_at"),
+        # A pair's last day (the summary's last_date, the pair list's) is one index seek.
+        Index("ix_pair_events_last_day", "pair", "last_day"),
     )
 
     pair: Mapped[str] = mapped_column(String(5), primary_key=True)
@@ -249,6 +251,47 @@ class PairEvent(Base):
     # The event's updated_at, for the updated_since filter.
     updated_at: Mapped[dt.datetime]
     document: Mapped[str] = mapped_column(Text)
+
+
+class PairCount(Base):
+    """A pair's number of events, and the span of their dates, kept by the write
+    path (``changes``), so that the pair list never counts a timeline. Only pairs
+    with events have a row. Each sort of the pair list has an index per direction,
+    in which pairs that tie follow in ascending pair id."""
+
+    __tablename__ = "pair_counts"
+
+    pair: Mapped[str] = mapped_column(String(5), primary_key=True)
+    event_count: Mapped[int]
+    first_day: Mapped[int]
+    last_day: Mapped[int]
+
+
+for _column in (PairCount.event_count, PairCount.first_day, PairCount.last_day):
+    Index(f"ix_pair_counts_{_column.key}", _column, PairCount.pair)
+    Index(f"ix_pair_counts_{_column.key}_desc", _column.desc(), PairCount.pair)
+
+
+class PairYearCount(Base):
+    """How many of a pair's events begin in a year with a claim status (the summary's
+    counts), kept by the write path; no row for a count of zero."""
+
+    __tablename__ = "pair_year_counts"
+
+    pair: Mapped[str] = mapped_column(String(5), primary_key=True)
+    year: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    claim_status: Mapped[str] = mapped_column(String(16), primary_key=True)
+    count: Mapped[int]
+
+
+class PairTagCount(Base):
+    """How many of a pair's events carry a tag, kept by the write path; no row for zero."""
+
+    __tablename__ = "pair_tag_counts"
+
+    pair: Mapped[str] = mapped_column(String(5), primary_key=True)
+    tag: Mapped[str] = mapped_column(String(100), primary_key=True)
+    count: Mapped[int]
 
 
 class Citation(Base):

@@ -41,7 +41,17 @@ from .domain.claims import ClaimStatus
 from .domain.countries import CountryPair, pair_ids
 from .domain.dates import PartialDate, day_from_ordinal
 from .errors import invalid_field
-from .models import Event, EventCountry, EventTag, PairEvent, Source
+from .models import (
+    Event,
+    EventCountry,
+    EventTag,
+    PairCount,
+    PairEvent,
+    PairTagCount,
+    PairYearCount,
+    Source,
+)
+from .pair_counts import CountChanges
 from .schemas import CountrySchema, EventSchema
 
 _EVENT_SCHEMA = EventSchema()
@@ -53,15 +63,32 @@ def render(event: Event) -> None:
     event.document = orjson.dumps(_EVENT_SCHEMA.dump(event)).decode()
 
 
-def write_timeline_rows(connection: Connection, event: Event) -> None:
-    """Rewrite the event's rows in ``pair_events`` (none once it is deleted)."""
-    connection.execute(delete(PairEvent).where(PairEvent.seq == event.seq))
-    insert_timeline_rows(connection, [event])
+def write_timeline_rows(connection: Connection, event: Event, counts: CountChanges) -> None:
+    """Rewrite the event's rows in ``pair_events`` (none once it is deleted), and
+    note in ``counts`` what the rows that go take from their pairs' counts."""
+    removed = connection.execute(
+        delete(PairEvent)
+        .where(PairEvent.seq == event.seq)
+        .returning(PairEvent.pair, PairEvent.year, PairEvent.claim_status, PairEvent.document)
+    )
+    for pair, year, status, document in removed:
+        # The row's document is the event as it was: its tags then.
+        counts.count(pair, year, status, orjson.loads(document)["tags"], -1)
+    insert_timeline_rows(connection, [event], counts)
 
 
-def insert_timeline_rows(connection: Connection, events: Sequence[Event]) -> None:
-    """Insert the rows of new events in ``pair_events``, all in one statement."""
-    rows = [row for event in events for row in _timeline_rows(event)]
+def insert_timeline_rows(
+    connection: Connection, events: Sequence[Event], counts: CountChanges
+) -> None:
+    """Insert the rows of new events in ``pair_events``, all in one statement, and
+    note in ``counts`` what they add to their pairs' counts."""
+    rows = []
+    for event in events:
+        event_rows = _timeline_rows(event)
+        tags = event.tag_names
+        for row in event_rows:
+            counts.count(row["pair"], row["year"], row["claim_status"], tags, 1)
+        rows += event_rows
     if rows:
         connection.execute(insert(PairEvent), rows)
 
@@ -293,16 +320,14 @@ def _status_counts() -> dict[str, int]:
 def timeline_summary(pair: CountryPair) -> dict[str, Any]:
     """A pair's counts: by year and claim status, by tag, and the span of its dates.
 
-    Three aggregate queries; Python only folds their rows (one per year and status,
-    one per tag), never the pair's events.
+    Read from the counts that the write path keeps (``pair_counts``): one small
+    range of rows per kind of count, whatever the size of the timeline.
     """
-    in_pair = PairEvent.pair == pair.id
     years: dict[int, dict[str, int]] = {}
     for year, status, count in db.session.execute(
-        select(PairEvent.year, PairEvent.claim_status, func.count())
-        .where(in_pair)
-        .group_by(PairEvent.year, PairEvent.claim_status)
-        .order_by(PairEvent.year)
+        select(PairYearCount.year, PairYearCount.claim_status, PairYearCount.count)
+        .where(PairYearCount.pair == pair.id)
+        .order_by(PairYearCount.year)
     ):
         years.setdefault(year, _status_counts())[status] = count
     by_status = _status_counts()
@@ -310,17 +335,15 @@ def timeline_summary(pair: CountryPair) -> dict[str, Any]:
         for status, count in counts.items():
             by_status[status] += count
     tags = db.session.execute(
-        select(EventTag.tag, func.count())
-        .join(PairEvent, PairEvent.seq == EventTag.event_seq)
-        .where(in_pair)
-        .group_by(EventTag.tag)
+        select(PairTagCount.tag, PairTagCount.count).where(PairTagCount.pair == pair.id)
     )
     # Ordered here rather than in SQL: the database's collation would order tags
     # differently on each backend; code-point order is the same everywhere.
     by_tag = sorted(tags, key=lambda row: (-row[1], row[0]))
-    first, last = db.session.execute(
-        select(func.min(PairEvent.first_day), func.max(PairEvent.last_day)).where(in_pair)
-    ).one()
+    span = db.session.execute(
+        select(PairCount.first_day, PairCount.last_day).where(PairCount.pair == pair.id)
+    ).one_or_none()
+    first, last = span if span is not None else (None, None)
     return {
         "pair": pair_json(pair),
         "total": sum(by_status.values()),
@@ -374,16 +397,7 @@ def pair_page(args: dict[str, Any]) -> Page:
     value follow in ascending pair id, so the order is total and a cursor
     (the last pair's sort value and pair number) resumes it exactly.
     """
-    pairs = (
-        select(
-            PairEvent.pair,
-            func.count().label("event_count"),
-            func.min(PairEvent.first_day).label("first_day"),
-            func.max(PairEvent.last_day).label("last_day"),
-        )
-        .group_by(PairEvent.pair)
-        .subquery()
-    )
+    pairs = PairCount.__table__
     sort_value = None if args["sort"] == "pair" else pairs.c[_PAIR_SORT_COLUMNS[args["sort"]]]
     descending = args["order"] == "desc"
     pair = pairs.c.pair
@@ -394,8 +408,12 @@ def pair_page(args: dict[str, Any]) -> Page:
         if sort_value is None:
             stmt = stmt.where(pair < after_pair if descending else pair > after_pair)
         else:
+            # The bound alone lets the sort's index start at the cursor's value.
+            bound = sort_value <= after_value if descending else sort_value >= after_value
             beyond = sort_value < after_value if descending else sort_value > after_value
-            stmt = stmt.where(or_(beyond, and_(sort_value == after_value, pair > after_pair)))
+            stmt = stmt.where(
+                bound, or_(beyond, and_(sort_value == after_value, pair > after_pair))
+            )
     if sort_value is None:
         stmt = stmt.order_by(pair.desc() if descending else pair.asc())
     else:

@@ -10,10 +10,10 @@ from flask.views import MethodView
 from .. import patterns, services
 from ..apidoc import document, event_links, id_parameter, links
 from ..auth import EDITOR, REVIEWER, current_actor, role_required
-from ..caching import PUBLIC, cached, not_modified
+from ..caching import PUBLIC, cached, conditional, not_modified
 from ..limits import EXPENSIVE_READS, rate_limited, searching
 from ..models import Event
-from ..read_model import event_page
+from ..read_model import event_page, pair_filter
 from ..schemas import (
     CitationCreateSchema,
     CitationSchema,
@@ -86,7 +86,8 @@ class Events(MethodView):
 
         Filters combine; results come in timeline order.
         """
-        return page_response(event_page(args))
+        pair = pair_filter(args["pair"]) if "pair" in args else None
+        return conditional(pair, lambda: page_response(event_page(args)))
 
     @blp.doc(operationId="createEvent")
     @links(201, **event_links("$response.body#/id"))

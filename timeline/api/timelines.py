@@ -7,7 +7,7 @@ from typing import Any
 import orjson
 from flask.views import MethodView
 
-from ..caching import PUBLIC, cached
+from ..caching import PUBLIC, cached, conditional
 from ..domain.countries import CountryPair, InvalidPair, UnknownCountry
 from ..errors import NotFound
 from ..limits import EXPENSIVE_READS, rate_limited, searching
@@ -70,7 +70,10 @@ class Timeline(MethodView):
         order. Follow `next_cursor` (or the `Link: rel="next"` header) for the next page.
         """
         canonical = parse_pair(pair)
-        return page_response(timeline_page(canonical, args), pair=pair_json(canonical))
+        return conditional(
+            canonical,
+            lambda: page_response(timeline_page(canonical, args), pair=pair_json(canonical)),
+        )
 
 
 @blp.route("/timelines/<pair>/summary", parameters=[PAIR_PARAMETER])
@@ -82,7 +85,10 @@ class TimelineSummary(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, pair: str) -> Any:
         """Counts of a pair's events by claim status, year and tag"""
-        return json_response(orjson.dumps(timeline_summary(parse_pair(pair))))
+        canonical = parse_pair(pair)
+        return conditional(
+            canonical, lambda: json_response(orjson.dumps(timeline_summary(canonical)))
+        )
 
 
 @blp.route("/pairs")
@@ -102,4 +108,4 @@ class Pairs(MethodView):
         follow in ascending pair id. Follow `next_cursor` (or the `Link: rel="next"`
         header) for the next page.
         """
-        return page_response(pair_page(args))
+        return conditional(None, lambda: page_response(pair_page(args)))

@@ -1,0 +1,92 @@
+"""Per-pair counts, kept by the write path so that no read counts a timeline.
+
+Whenever rows of ``pair_events`` go or come, the read model notes what they take
+from and add to each pair's counts (``CountChanges``): its number of events, its
+events by year and claim status, by tag. ``changes`` gathers these over a whole
+transaction and applies them as it commits (``apply``), after the sync feed has
+taken its position: writers apply their counts one at a time, each on the rows
+the ones before it committed, so increments never collide or deadlock. A pair's
+first and last days are read again from the timeline's indexes (two seeks), since
+a deleted event can take either with it.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import and_, bindparam, delete, func, select
+from sqlalchemy.engine import Connection
+
+from .db import upsert
+from .models import PairCount, PairEvent, PairTagCount, PairYearCount
+
+
+@dataclass
+class CountChanges:
+    """What a transaction's timeline rows add to (or, negative, take from) the counts."""
+
+    events: Counter[str] = field(default_factory=Counter)
+    years: Counter[tuple[str, int, str]] = field(default_factory=Counter)
+    tags: Counter[tuple[str, str]] = field(default_factory=Counter)
+
+    def count(self, pair: str, year: int, status: str, tags: Iterable[str], sign: int) -> None:
+        """Count one timeline row in (sign 1) or out (sign -1)."""
+        self.events[pair] += sign
+        self.years[pair, year, status] += sign
+        for tag in tags:
+            self.tags[pair, tag] += sign
+
+
+def _add(connection: Connection, model: Any, keys: list[str], deltas: Counter[Any]) -> None:
+    """Add each nonzero delta to its row (made at the delta when missing), then drop
+    the rows that reach zero."""
+    rows = [
+        {**dict(zip(keys, key, strict=True)), "count": delta}
+        for key, delta in sorted(deltas.items())
+        if delta
+    ]
+    if not rows:
+        return
+    stmt = upsert(model)
+    connection.execute(
+        stmt.on_conflict_do_update(
+            index_elements=keys, set_={"count": model.count + stmt.excluded.count}
+        ),
+        rows,
+    )
+    emptied = [row for row in rows if row["count"] < 0]
+    if emptied:
+        key_match = and_(*(getattr(model, key) == bindparam(f"k_{key}") for key in keys))
+        connection.execute(
+            delete(model).where(key_match, model.count == 0),
+            [{f"k_{key}": row[key] for key in keys} for row in emptied],
+        )
+
+
+def apply(connection: Connection, changes: CountChanges) -> None:
+    """Apply a transaction's count changes; run as it commits (see the module)."""
+    _add(connection, PairYearCount, ["pair", "year", "claim_status"], changes.years)
+    _add(connection, PairTagCount, ["pair", "tag"], changes.tags)
+    for pair in sorted(changes.events):
+        in_pair = PairEvent.pair == pair
+        first_day = connection.scalar(select(func.min(PairEvent.first_day)).where(in_pair))
+        if first_day is None:
+            connection.execute(delete(PairCount).where(PairCount.pair == pair))
+            continue
+        last_day = connection.scalar(select(func.max(PairEvent.last_day)).where(in_pair))
+        stmt = upsert(PairCount).values(
+            pair=pair, event_count=changes.events[pair], first_day=first_day, last_day=last_day
+        )
+        connection.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["pair"],
+                set_={
+                    "event_count": PairCount.event_count + stmt.excluded.event_count,
+                    "first_day": stmt.excluded.first_day,
+                    "last_day": stmt.excluded.last_day,
+                },
+            )
+        )
