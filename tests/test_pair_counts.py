@@ -18,6 +18,7 @@ from sqlalchemy import text
 
 from tests.factories import create_event, etag, event_body, review
 from timeline.db import db
+from timeline.pair_counts import recount
 
 API = "/api/v1"
 
@@ -107,6 +108,22 @@ class TestCountsFollowEveryWrite:
             ("CN-IN", 1, "2021-01-01", "2021-12-31"),
             ("IN-RU", 4, "2000-01-01", "2018-02-28"),
         ]
+
+    def test_a_recount_gives_the_same_counts(
+        self, app: Flask, client: FlaskClient, tokens: Any
+    ) -> None:
+        create_event(client, tokens.editor, tags=["visit", "defence"])
+        create_event(client, tokens.editor, date="2021", countries=["IN", "RU", "CN"])
+        with app.app_context():
+            kept = {
+                table: sorted(db.session.execute(text(RECOUNTS[table][1]))) for table in RECOUNTS
+            }
+            recount(db.session.connection())
+            db.session.commit()
+            assert {
+                table: sorted(db.session.execute(text(RECOUNTS[table][1]))) for table in RECOUNTS
+            } == kept
+            assert kept["pair_counts"] != []
 
     def test_the_last_event_of_a_pair_takes_its_counts_with_it(
         self, app: Flask, client: FlaskClient, tokens: Any

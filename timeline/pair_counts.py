@@ -17,11 +17,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, func, select
+from sqlalchemy import and_, bindparam, delete, func, insert, select
 from sqlalchemy.engine import Connection
 
 from .db import upsert
-from .models import PairCount, PairEvent, PairTagCount, PairYearCount
+from .models import EventTag, PairCount, PairEvent, PairTagCount, PairYearCount
 
 
 @dataclass
@@ -90,3 +90,35 @@ def apply(connection: Connection, changes: CountChanges) -> None:
                 },
             )
         )
+
+
+def recount(connection: Connection) -> None:
+    """Count every pair again from the timeline rows: for rows written around the
+    write path (a read-model rebuild, a benchmark's bulk load)."""
+    for model in (PairCount, PairYearCount, PairTagCount):
+        connection.execute(delete(model))
+    events = PairEvent
+    connection.execute(
+        insert(PairCount).from_select(
+            ["pair", "event_count", "first_day", "last_day"],
+            select(
+                events.pair, func.count(), func.min(events.first_day), func.max(events.last_day)
+            ).group_by(events.pair),
+        )
+    )
+    connection.execute(
+        insert(PairYearCount).from_select(
+            ["pair", "year", "claim_status", "count"],
+            select(events.pair, events.year, events.claim_status, func.count()).group_by(
+                events.pair, events.year, events.claim_status
+            ),
+        )
+    )
+    connection.execute(
+        insert(PairTagCount).from_select(
+            ["pair", "tag", "count"],
+            select(events.pair, EventTag.tag, func.count())
+            .join(EventTag, EventTag.event_seq == events.seq)
+            .group_by(events.pair, EventTag.tag),
+        )
+    )
