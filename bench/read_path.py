@@ -97,6 +97,7 @@ def load(app, total: int) -> float:
                         "last_day": first_day,
                         "year": 2000 + i // 100_000,
                         "claim_status": "unverified",
+                        "updated_at": template.created_at,
                         "document": rendered,
                     }
                 )
