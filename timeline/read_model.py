@@ -73,7 +73,7 @@ def write_timeline_rows(connection: Connection, event: Event, counts: CountChang
     )
     for pair, year, status, document in removed:
         # The row's document is the event as it was: its tags then.
-        counts.count(pair, year, status, orjson.loads(document)["tags"], -1)
+        counts.count_out(pair, year, status, orjson.loads(document)["tags"])
     insert_timeline_rows(connection, [event], counts)
 
 
@@ -87,7 +87,13 @@ def insert_timeline_rows(
         event_rows = _timeline_rows(event)
         tags = event.tag_names
         for row in event_rows:
-            counts.count(row["pair"], row["year"], row["claim_status"], tags, 1)
+            counts.count_in(
+                row["pair"],
+                row["year"],
+                row["claim_status"],
+                tags,
+                (event.first_day, event.last_day),
+            )
         rows += event_rows
     if rows:
         connection.execute(insert(PairEvent), rows)
