@@ -575,6 +575,14 @@ def test_a_mirror_following_the_feed_during_writes_equals_the_timeline(server: S
     assert everything.cursors == list(range(1, len(everything.cursors) + 1))
     for event_id, versions in everything.versions.items():
         assert versions == list(range(1, len(versions) + 1)), event_id
+    # The counts the writers kept as they committed agree with the timelines.
+    listed = {item["id"]: item["event_count"] for item in _read_all(server, "/api/v1/pairs")}
+    for pair_id in (FEED_PAIR, "CN-IN"):
+        events = _read_all(server, f"/api/v1/timelines/{pair_id}")
+        summary = server.send("GET", f"/api/v1/timelines/{pair_id}/summary").body
+        by_status = {s: sum(e["claim_status"] == s for e in events) for s in summary["by_status"]}
+        assert (summary["total"], summary["by_status"]) == (len(events), by_status), pair_id
+        assert listed.get(pair_id, 0) == len(events), pair_id
     print(
         f"feed race: {FEED_WRITERS} writers, {writes} writes, {polls} feed polls, "
         f"{len(everything.cursors)} entries, {len(pair.events)} events in {FEED_PAIR}"
