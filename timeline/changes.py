@@ -44,11 +44,13 @@ from .domain.countries import pair_ids
 from .domain.dates import PartialDate
 from .feed import EventChange, record
 from .models import (
+    AnyEvent,
     Citation,
     Event,
     EventCountry,
     EventRevision,
     EventTag,
+    NewEvent,
     Review,
     Source,
     new_id,
@@ -245,7 +247,7 @@ def _reopen_if_substantive(
     event.claim_status = reopened.value
 
 
-def event_facts(event: Event) -> EventFacts:
+def event_facts(event: AnyEvent) -> EventFacts:
     """What the claim checks read of an event."""
     return EventFacts(
         PartialDate.parse(event.date),
@@ -266,34 +268,40 @@ def event_facts(event: Event) -> EventFacts:
     )
 
 
-def _check(event: Event) -> None:
+def _check(event: AnyEvent) -> None:
     event.checks = [check.as_json() for check in run_checks(event_facts(event))]
 
 
-def insert_new_events(events: Sequence[Event]) -> None:
-    """Store new events, made but not added to the session, in the session's transaction.
+# The columns of an event that a new one gives, in the table's order.
+_NEW_EVENT_COLUMNS = [column.key for column in Event.__table__.columns if column.key != "seq"]
+
+
+def insert_new_events(events: Sequence[NewEvent]) -> None:
+    """Store new events (``services.new_events``) in the session's transaction.
 
     Each gets its claim checks and its rendered JSON as a flush would give it, and is
     inserted with its countries, tags, citations and timeline rows, one executemany
-    statement per table. The sources its citations cite must be stored already.
+    statement per table, and recorded in the sync feed as the transaction commits.
+    The sources its citations cite must be stored already.
     """
     for event in events:
         _check(event)
         render(event)
     connection = db.session.connection()
-    columns = [column.key for column in Event.__table__.columns if column.key != "seq"]
     seqs = connection.execute(
         insert(Event).returning(Event.seq, sort_by_parameter_order=True),
-        [{name: getattr(event, name) for name in columns} for event in events],
+        [{name: getattr(event, name) for name in _NEW_EVENT_COLUMNS} for event in events],
     ).scalars()
     for event, seq in zip(events, seqs, strict=True):
         event.seq = seq
     rows = {
-        EventCountry: [{"event_seq": e.seq, "code": c.code} for e in events for c in e.countries],
+        EventCountry: [
+            {"event_seq": e.seq, "code": code} for e in events for code in e.country_codes
+        ],
         EventTag: [
-            {"event_seq": e.seq, "tag": t.tag, "position": t.position}
+            {"event_seq": e.seq, "tag": tag, "position": position}
             for e in events
-            for t in e.tags
+            for position, tag in enumerate(e.tag_names)
         ],
         Citation: [
             {
@@ -313,7 +321,7 @@ def insert_new_events(events: Sequence[Event]) -> None:
         if model_rows:
             connection.execute(insert(model), model_rows)
     insert_timeline_rows(connection, events)
-    feed: dict[Event, EventChange] = db.session.info.setdefault(_FEED, {})
+    feed: dict[AnyEvent, EventChange] = db.session.info.setdefault(_FEED, {})
     feed.update((event, EventChange(event, True, frozenset())) for event in events)
 
 
@@ -321,7 +329,7 @@ def _before_flush(session: Session, _context: UOWTransaction, _instances: Any) -
     to_index: set[Event] = session.info.setdefault(_TO_INDEX, set())
     created: set[Event] = session.info.setdefault(_CREATED, set())
     created.update(obj for obj in session.new if isinstance(obj, Event))
-    feed: dict[Event, EventChange] = session.info.setdefault(_FEED, {})
+    feed: dict[AnyEvent, EventChange] = session.info.setdefault(_FEED, {})
     for event, change in _collect(session).items():
         if event not in feed:
             pairs = frozenset() if event in created else _pairs_before(event)
@@ -339,8 +347,8 @@ def _before_flush(session: Session, _context: UOWTransaction, _instances: Any) -
         for obj in session.new
         if isinstance(obj, Review) and obj.reviewer != SYSTEM_REVIEWER
     }
-    for event, feed_change in feed.items():
-        feed_change.reviewed |= event.seq in reviewed
+    for feed_change in feed.values():
+        feed_change.reviewed |= feed_change.event.seq in reviewed
 
 
 def _after_flush(session: Session, _context: UOWTransaction) -> None:
@@ -356,7 +364,7 @@ def _before_commit(session: Session) -> None:
     if session.in_nested_transaction():
         return  # a savepoint: the transaction goes on
     session.flush()
-    feed: dict[Event, EventChange] = session.info.pop(_FEED, {})
+    feed: dict[AnyEvent, EventChange] = session.info.pop(_FEED, {})
     if feed:
         record(session.connection(), feed.values())
 

@@ -33,7 +33,7 @@ from .db import db, upsert
 from .domain.countries import pair_ids
 from .domain.feed import change_kind
 from .errors import Conflict
-from .models import Event, FeedEntry, FeedEntryPair, FeedHead, utcnow
+from .models import AnyEvent, Event, FeedEntry, FeedEntryPair, FeedHead, utcnow
 from .read_model import pair_filter
 
 
@@ -41,14 +41,14 @@ from .read_model import pair_filter
 class EventChange:
     """What one transaction did to one event, as the feed reports it."""
 
-    event: Event
+    event: AnyEvent
     created: bool
     # The pairs whose timelines held the event before the transaction.
     pairs_before: frozenset[str]
     reviewed: bool = False
 
 
-def timeline_pairs(event: Event) -> frozenset[str]:
+def timeline_pairs(event: AnyEvent) -> frozenset[str]:
     """The pairs whose timelines show the event: none once it is deleted."""
     return frozenset() if event.deleted_at is not None else frozenset(pair_ids(event.country_codes))
 

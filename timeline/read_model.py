@@ -35,22 +35,24 @@ from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.compiler import SQLCompiler
 
+from .compiled_dump import compile_dump
 from .cursors import PAIR_LIST_KEY, SEQ_KEY, TIMELINE_KEY, decode_cursor, encode_cursor
 from .db import db
 from .domain.claims import ClaimStatus
 from .domain.countries import CountryPair, pair_ids
 from .domain.dates import PartialDate, day_from_ordinal
 from .errors import invalid_field
-from .models import Event, EventCountry, EventTag, PairEvent, Source
+from .models import AnyEvent, Event, EventCountry, EventTag, PairEvent, Source
 from .schemas import CountrySchema, EventSchema
 
-_EVENT_SCHEMA = EventSchema()
+# The event schema's dump, compiled: the same JSON in a fraction of the time.
+_DUMP_EVENT = compile_dump(EventSchema())
 _COUNTRY_SCHEMA = CountrySchema(many=True)
 
 
-def render(event: Event) -> None:
+def render(event: AnyEvent) -> None:
     """Render the event's JSON, as every read returns it (``changes`` calls this)."""
-    event.document = orjson.dumps(_EVENT_SCHEMA.dump(event)).decode()
+    event.document = orjson.dumps(_DUMP_EVENT(event)).decode()
 
 
 def write_timeline_rows(connection: Connection, event: Event) -> None:
@@ -59,14 +61,14 @@ def write_timeline_rows(connection: Connection, event: Event) -> None:
     insert_timeline_rows(connection, [event])
 
 
-def insert_timeline_rows(connection: Connection, events: Sequence[Event]) -> None:
+def insert_timeline_rows(connection: Connection, events: Sequence[AnyEvent]) -> None:
     """Insert the rows of new events in ``pair_events``, all in one statement."""
     rows = [row for event in events for row in _timeline_rows(event)]
     if rows:
         connection.execute(insert(PairEvent), rows)
 
 
-def _timeline_rows(event: Event) -> list[dict[str, Any]]:
+def _timeline_rows(event: AnyEvent) -> list[dict[str, Any]]:
     """The event's rows in ``pair_events``: one per pair, none once it is deleted."""
     if event.deleted_at is not None:
         return []
