@@ -21,9 +21,10 @@ so none can forget one. Who made the change comes from ``acting_as``, which
 ``writes.write_operation`` sets for every API write.
 
 A bulk import stores thousands of new events at a time, which the unit of work
-would insert one by one: ``insert_new_events`` takes them outside the session and
-gives them what a flush gives a new event (steps 4 to 6: a new event has no
-earlier version), with one statement per table.
+would insert one by one: ``insert_new_events`` takes them as plain records
+(``models.NewEvent``, no ORM objects) and gives them what a flush gives a new
+event (steps 4 to 6: a new event has no earlier version), with one statement per
+table; their timeline rows go through the same ``read_model.insert_timeline_rows``.
 """
 
 from __future__ import annotations

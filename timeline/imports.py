@@ -1,9 +1,13 @@
 """Bulk import of events from JSON Lines or CSV (``flask events import``).
 
-Each row is validated by the API's own create schema and made into an event by
-the same services as ``POST /events``; the events of a batch are stored by
-``changes.insert_new_events``, in one transaction per batch, so a stopped import
-leaves whole batches only. A row's optional ``external_id`` is stored with its
+Each row is validated by the API's own create schema (an inline source that
+comes again is not validated again: ``LoadedOnce``) and made into an event with
+the fields ``POST /events`` gives it, as a plain record (``services.new_events``);
+the events of a batch are stored by ``changes.insert_new_events``, in one
+transaction per batch, so a stopped import leaves whole batches only. With
+``workers``, other processes parse and validate the next batches while this one
+stores the current batch; batches are stored, and rejects written, in the file's
+order either way. A row's optional ``external_id`` is stored with its
 event: a row whose id is already stored is skipped, so running the same file
 again completes an import that was stopped. Rows that fail are written, with
 their line numbers and reasons, to a rejects file, and the others still go in.
@@ -23,6 +27,7 @@ import json
 import multiprocessing
 import os
 import signal
+import sqlite3
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -35,7 +40,7 @@ from typing import IO, Any
 import orjson
 from marshmallow import Schema, ValidationError, fields, validate
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from . import changes, json_body, services
 from .db import db
@@ -410,7 +415,10 @@ class _Checkers:
             send(pipe)
         while waiting:
             pipe, batch = waiting.popleft()
-            batch.rows = pipe.recv()
+            try:
+                batch.rows = pipe.recv()
+            except EOFError:
+                raise RuntimeError("A process validating rows ended unexpectedly.") from None
             send(pipe)  # the checker is idle: give it the next batch before storing this one
             yield batch
 
@@ -516,10 +524,12 @@ def _import_settings() -> Iterator[None]:
         yield
     finally:
         db.session.rollback()
-        db.session.connection().connection.driver_connection.execute(  # type: ignore[union-attr]
-            f"PRAGMA cache_size={int(before)}"
-        )
-        db.session.rollback()
+        # Not to hide why the import failed, when the database is why.
+        with contextlib.suppress(SQLAlchemyError, sqlite3.Error):
+            connection = db.session.connection().connection.driver_connection
+            assert connection is not None
+            connection.execute(f"PRAGMA cache_size={int(before)}")
+            db.session.rollback()
 
 
 def import_events(

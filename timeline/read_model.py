@@ -62,7 +62,13 @@ def write_timeline_rows(connection: Connection, event: Event) -> None:
 
 
 def insert_timeline_rows(connection: Connection, events: Sequence[AnyEvent]) -> None:
-    """Insert the rows of new events in ``pair_events``, all in one statement."""
+    """Insert the derived rows of events (their rows in ``pair_events``), one
+    statement per table: the one place every write path (a flush's events through
+    ``write_timeline_rows``, an import's batch through ``changes.insert_new_events``)
+    writes them. Either kind of event (``AnyEvent``) offers what derived rows are
+    made of: its pairs (``country_codes``), ``first_day``, ``precision``, ``seq``,
+    ``last_day``, ``claim_status``, ``tag_names``, ``title``, ``summary``, ``actors``,
+    ``updated_at``, ``deleted_at`` and ``document``."""
     rows = [row for event in events for row in _timeline_rows(event)]
     if rows:
         connection.execute(insert(PairEvent), rows)
