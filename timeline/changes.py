@@ -38,7 +38,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy import insert, inspect
 from sqlalchemy.orm import Session, SessionTransaction, UOWTransaction
 
-from .db import db
+from .db import db, insert_rows
 from .domain.checks import CitationFacts, EventFacts, SourceFacts, run_checks
 from .domain.claims import SYSTEM_REVIEWER, ClaimStatus, Stance, reopen_note, status_after_edit
 from .domain.countries import pair_ids
@@ -319,8 +319,7 @@ def insert_new_events(events: Sequence[NewEvent]) -> None:
         ],
     }
     for model, model_rows in rows.items():
-        if model_rows:
-            connection.execute(insert(model), model_rows)
+        insert_rows(connection, model, model_rows)
     insert_timeline_rows(connection, events)
     feed: dict[AnyEvent, EventChange] = db.session.info.setdefault(_FEED, {})
     feed.update((event, EventChange(event, True, frozenset())) for event in events)

@@ -25,11 +25,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from .cursors import SEQ_KEY, decode_cursor, encode_cursor
-from .db import db, upsert
+from .db import db, insert_rows, upsert
 from .domain.countries import pair_ids
 from .domain.feed import change_kind
 from .errors import Conflict
@@ -93,9 +93,8 @@ def record(connection: Connection, changes: Iterable[EventChange]) -> None:
         entry_pairs += [
             {"pair": pair, "position": position} for pair in sorted(pairs | change.pairs_before)
         ]
-    connection.execute(insert(FeedEntry), entries)
-    if entry_pairs:
-        connection.execute(insert(FeedEntryPair), entry_pairs)
+    insert_rows(connection, FeedEntry, entries)
+    insert_rows(connection, FeedEntryPair, entry_pairs)
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,6 @@ from sqlalchemy import (
     delete,
     exists,
     func,
-    insert,
     or_,
     select,
     tuple_,
@@ -37,7 +36,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 
 from .compiled_dump import compile_dump
 from .cursors import PAIR_LIST_KEY, SEQ_KEY, TIMELINE_KEY, decode_cursor, encode_cursor
-from .db import db
+from .db import db, insert_rows
 from .domain.claims import ClaimStatus
 from .domain.countries import CountryPair, pair_ids
 from .domain.dates import PartialDate, day_from_ordinal
@@ -69,9 +68,7 @@ def insert_timeline_rows(connection: Connection, events: Sequence[AnyEvent]) -> 
     made of: its pairs (``country_codes``), ``first_day``, ``precision``, ``seq``,
     ``last_day``, ``claim_status``, ``tag_names``, ``title``, ``summary``, ``actors``,
     ``updated_at``, ``deleted_at`` and ``document``."""
-    rows = [row for event in events for row in _timeline_rows(event)]
-    if rows:
-        connection.execute(insert(PairEvent), rows)
+    insert_rows(connection, PairEvent, [row for event in events for row in _timeline_rows(event)])
 
 
 def _timeline_rows(event: AnyEvent) -> list[dict[str, Any]]:
