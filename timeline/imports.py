@@ -25,7 +25,6 @@ import gc
 import io
 import json
 import multiprocessing
-import os
 import signal
 import sqlite3
 import time
@@ -446,15 +445,6 @@ def _check_forever(pipe: Connection) -> None:
         except EOFError:
             return
         pipe.send(checked(rows))
-
-
-def default_workers(size: int) -> int:
-    """Checker processes for a file of ``size`` bytes: one when there is a core to
-    spare and enough rows (some thousands) to repay its start (about a second)."""
-    return 1 if (os.cpu_count() or 1) > 1 and size > _WORTH_A_CHECKER else 0
-
-
-_WORTH_A_CHECKER = 4_000_000
 
 
 class _Rejects:
