@@ -1,7 +1,7 @@
 """Benchmark of ``flask events import``: prints figures, asserts nothing.
 
     python bench/import_rate.py [--events 100000] [--batch-size 1000] [--seed 1]
-                                [--database-url URL] [--keep DIR]
+                                [--workers N] [--database-url URL] [--keep DIR]
 
 Generates N synthetic events, seeded, into a JSON Lines file: several country
 pairs (and some events among three countries), dates of year, month and day
@@ -122,16 +122,21 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def measure(label: str, url: str, data: Path, events: int, batch_size: int) -> None:
+def measure(
+    label: str, url: str, data: Path, events: int, batch_size: int, workers: int | None
+) -> None:
     migrated = _flask(url, "db", "upgrade")
     if migrated.returncode:
         sys.exit(migrated.stderr)
+    options = ["--batch-size", str(batch_size)]
+    if workers is not None:
+        options += ["--workers", str(workers)]
     started, cpu_before = time.perf_counter(), _children_cpu()
-    result = _flask(url, "events", "import", str(data), "--batch-size", str(batch_size))
+    result = _flask(url, "events", "import", str(data), *options)
     seconds, cpu = time.perf_counter() - started, _children_cpu() - cpu_before
     print(
         f"{label}: {events / seconds:,.0f} events/s ({events:,} events in {seconds:.1f} s); "
-        f"{events / cpu:,.0f} events per CPU second of the import process ({cpu:.1f} s)"
+        f"{events / cpu:,.0f} events per CPU second of the import (its processes: {cpu:.1f} s)"
     )
     print(f"  {result.stdout.strip() or result.stderr.strip()}")
 
@@ -150,6 +155,9 @@ def main() -> None:
     parser.add_argument("--sources", type=int, default=5_000, help="the shared source pool")
     parser.add_argument("--batch-size", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--workers", type=int, help="validating processes (default: the command's own)"
+    )
     parser.add_argument("--database-url", help="a PostgreSQL database to measure too")
     parser.add_argument("--keep", type=Path, help="keep the generated file and SQLite here")
     args = parser.parse_args()
@@ -166,10 +174,12 @@ def main() -> None:
         )
         database = where / "import.db"
         database.unlink(missing_ok=True)
-        measure("SQLite", f"sqlite:///{database}", data, args.events, args.batch_size)
+        measure("SQLite", f"sqlite:///{database}", data, args.events, args.batch_size, args.workers)
         if args.database_url:
             _empty_postgres(args.database_url)
-            measure("PostgreSQL", args.database_url, data, args.events, args.batch_size)
+            measure(
+                "PostgreSQL", args.database_url, data, args.events, args.batch_size, args.workers
+            )
 
 
 if __name__ == "__main__":

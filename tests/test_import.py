@@ -5,25 +5,42 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import pty
+import select as select_module
 import shutil
 import signal
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
+from marshmallow import ValidationError
 from sqlalchemy import func, select
 
 from tests.conftest import _truncate_all
 from tests.factories import cite, create_event, event_body, source_body
 from timeline import changes, create_app
 from timeline.db import db
-from timeline.models import Citation, Event, EventCountry, EventTag, PairEvent, Source
+from timeline.imports import ImportedEventSchema
+from timeline.models import (
+    Citation,
+    Event,
+    EventCountry,
+    EventTag,
+    FeedEntry,
+    PairEvent,
+    Source,
+)
+from timeline.schemas import EventCreateSchema, EventSchema
 
 API = "/api/v1"
 ROOT = Path(__file__).resolve().parent.parent
+FLASK = str(Path(sys.executable).with_name("flask"))
 
 
 def _jsonl(path: Path, rows: list[Any]) -> Path:
@@ -335,6 +352,159 @@ class TestStoppedImports:
         assert _counts(app) == _whole_batches(2)
 
         _run_again_completes(app, client, runner, path)
+
+
+def _consistent(app, batch_size: int) -> int:
+    """Every stored event is whole, its batch with it: its countries, tag, citation,
+    source, timeline row and feed entry, and a document equal to a fresh render
+    (which every read returns). The number of events stored."""
+    counts = _counts(app)
+    events = counts["Event"]
+    assert events % batch_size == 0, counts
+    assert counts == _whole_batches(events)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(FeedEntry)) == events
+        dump = EventSchema()
+        for event in db.session.scalars(select(Event)):
+            assert event.document == orjson.dumps(dump.dump(event)).decode()
+            rows = db.session.scalars(select(PairEvent.document).where(PairEvent.seq == event.seq))
+            assert list(rows) == [event.document]
+    return events
+
+
+# The longest a killed import's test waits for its first batch, and for its death.
+_WAIT_SECONDS = 60
+
+
+def _read_until(fd: int, wanted: bytes, deadline: float) -> bytes:
+    """What the terminal shows, read until it holds ``wanted`` (bounded in time)."""
+    shown = b""
+    while wanted not in shown:
+        left = deadline - time.monotonic()
+        assert left > 0, f"no {wanted!r} in time; shown: {shown[-500:]!r}"
+        ready, _, _ = select_module.select([fd], [], [], left)
+        if ready:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:  # the process has ended: the terminal is gone
+                chunk = b""
+            assert chunk, f"the import ended before {wanted!r}; shown: {shown[-500:]!r}"
+            shown += chunk
+    return shown
+
+
+class TestKilledImport:
+    def test_sigkill_of_a_running_import_leaves_whole_events_and_a_rerun_completes_it(
+        self, app, client, runner, database_url, tmp_path
+    ):
+        rows, batch_size = 200, 4
+        path = _jsonl(tmp_path / "events.jsonl", _cited_rows(rows))
+        # On a terminal, so the progress bar shows: it is redrawn after each batch.
+        terminal, shell_side = pty.openpty()
+        env = {**os.environ, "DATABASE_URL": database_url, "FLASK_APP": "app.py"}
+        command = [FLASK, "events", "import", str(path), "--batch-size", str(batch_size)]
+        process = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=shell_side, stderr=shell_side, close_fds=True
+        )
+        os.close(shell_side)
+        try:
+            # The bar's count of rows appears once the first batch is committed.
+            _read_until(terminal, b" rows, ", time.monotonic() + _WAIT_SECONDS)
+            process.send_signal(signal.SIGKILL)
+            assert process.wait(timeout=_WAIT_SECONDS) == -signal.SIGKILL
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait(timeout=_WAIT_SECONDS)
+            os.close(terminal)
+
+        stored = _consistent(app, batch_size)
+        assert 0 < stored < rows
+
+        rerun = _import(runner, path, "--batch-size", str(batch_size))
+        assert rerun.exit_code == 0, rerun.output
+        assert rerun.stdout.startswith(_summary(rows - stored, stored, 0, rows))
+        assert _consistent(app, batch_size) == rows
+
+
+class TestBadRows:
+    def test_one_percent_of_bad_rows_are_rejected_the_rest_go_in_and_a_rerun_adds_nothing(
+        self, app, runner, tmp_path
+    ):
+        rows = _cited_rows(300)
+        rows[41]["date"] = "2019-02-30"
+        rows[170]["citations"][0]["stance"] = "maybe"
+        rows[299] = '{"title": "cut short"\n'
+        path = _jsonl(tmp_path / "events.jsonl", rows)
+        rejects = tmp_path / "rejects.jsonl"
+        expected = [
+            (42, {"date": ["'2019-02-30' does not exist: Feb 2019 has 28 days."]}),
+            (171, {"citations.0.stance": ["Must be one of: supports, disputes, context."]}),
+            (
+                300,
+                {
+                    "_schema": [
+                        "The request body is not valid JSON: Expecting ',' delimiter at "
+                        "line 2, column 1."
+                    ]
+                },
+            ),
+        ]
+
+        for imported, skipped in ((297, 0), (0, 297)):
+            result = _import(runner, path, "--batch-size", "50", "--rejects", str(rejects))
+            assert result.exit_code == 1
+            assert result.stdout.startswith(_summary(imported, skipped, 3, 300))
+            written = [json.loads(line) for line in rejects.read_text().splitlines()]
+            assert [(r["line"], r["errors"]) for r in written] == expected
+            assert _counts(app) == _whole_batches(297)
+
+    def test_validating_processes_give_the_same_rows_and_rejects_in_order(
+        self, app, runner, tmp_path
+    ):
+        rows = _cited_rows(60)
+        for n in (3, 25, 58):
+            rows[n]["countries"] = ["IN"]
+        path = _jsonl(tmp_path / "events.jsonl", rows)
+        rejects = tmp_path / "rejects.jsonl"
+
+        result = _import(
+            runner, path, "--batch-size", "7", "--workers", "2", "--rejects", str(rejects)
+        )
+
+        assert result.exit_code == 1
+        assert result.stdout.startswith(_summary(57, 0, 3, 60))
+        written = [json.loads(line) for line in rejects.read_text().splitlines()]
+        assert [(r["line"], r["errors"]) for r in written] == [
+            (n + 1, {"countries": ["Give 2 to 20 countries."]}) for n in (3, 25, 58)
+        ]
+        assert _counts(app) == _whole_batches(57)
+        with app.app_context():
+            titles = db.session.scalars(select(Event.title).order_by(Event.seq))
+            assert list(titles) == [f"E{i}" for i in range(60) if i not in (3, 25, 58)]
+
+
+def test_inline_sources_validate_once_each_with_the_apis_results():
+    """The import's schema remembers each distinct inline source's result: the same
+    data and errors as the API's schema, the first time and the next."""
+    good = source_body(url="https://example.org/a")
+    bad = {**source_body(url="not a url"), "publisher": 1}
+    bodies = [
+        event_body(citations=[{"source": dict(source), "quote": "Q", "stance": "supports"}])
+        for source in (good, bad, good, bad, {**good, "title": True}, {**good, "title": 1})
+    ]
+    api = EventCreateSchema()
+    for body in bodies:
+        expected = _loaded(api, body)
+        assert _loaded(ImportedEventSchema(), body) == expected
+        assert _loaded(ImportedEventSchema(), body) == expected
+
+
+def _loaded(schema: Any, body: dict[str, Any]) -> Any:
+    try:
+        return schema.load(body)
+    except ValidationError as error:
+        return error.messages
 
 
 def _empty_database(request, database_url: str, tmp_path: Path) -> str:

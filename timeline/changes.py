@@ -23,9 +23,10 @@ so none can forget one. Who made the change comes from ``acting_as``, which
 ``writes.write_operation`` sets for every API write.
 
 A bulk import stores thousands of new events at a time, which the unit of work
-would insert one by one: ``insert_new_events`` takes them outside the session and
-gives them what a flush gives a new event (steps 4 to 7: a new event has no
-earlier version), with one statement per table.
+would insert one by one: ``insert_new_events`` takes them as plain records
+(``models.NewEvent``, no ORM objects) and gives them what a flush gives a new
+event (steps 4 to 7: a new event has no earlier version), with one statement per
+table; their timeline rows go through the same ``read_model.insert_timeline_rows``.
 """
 
 from __future__ import annotations
@@ -39,18 +40,20 @@ from sqlalchemy import event as sa_event
 from sqlalchemy import insert, inspect
 from sqlalchemy.orm import Session, SessionTransaction, UOWTransaction
 
-from .db import db
+from .db import db, insert_rows
 from .domain.checks import CitationFacts, EventFacts, SourceFacts, run_checks
 from .domain.claims import SYSTEM_REVIEWER, ClaimStatus, Stance, reopen_note, status_after_edit
 from .domain.countries import pair_ids
 from .domain.dates import PartialDate
 from .feed import EventChange, record
 from .models import (
+    AnyEvent,
     Citation,
     Event,
     EventCountry,
     EventRevision,
     EventTag,
+    NewEvent,
     Review,
     Source,
     new_id,
@@ -249,7 +252,7 @@ def _reopen_if_substantive(
     event.claim_status = reopened.value
 
 
-def event_facts(event: Event) -> EventFacts:
+def event_facts(event: AnyEvent) -> EventFacts:
     """What the claim checks read of an event."""
     return EventFacts(
         PartialDate.parse(event.date),
@@ -270,34 +273,40 @@ def event_facts(event: Event) -> EventFacts:
     )
 
 
-def _check(event: Event) -> None:
+def _check(event: AnyEvent) -> None:
     event.checks = [check.as_json() for check in run_checks(event_facts(event))]
 
 
-def insert_new_events(events: Sequence[Event]) -> None:
-    """Store new events, made but not added to the session, in the session's transaction.
+# The columns of an event that a new one gives, in the table's order.
+_NEW_EVENT_COLUMNS = [column.key for column in Event.__table__.columns if column.key != "seq"]
+
+
+def insert_new_events(events: Sequence[NewEvent]) -> None:
+    """Store new events (``services.new_events``) in the session's transaction.
 
     Each gets its claim checks and its rendered JSON as a flush would give it, and is
     inserted with its countries, tags, citations and timeline rows, one executemany
-    statement per table. The sources its citations cite must be stored already.
+    statement per table, and recorded in the sync feed as the transaction commits.
+    The sources its citations cite must be stored already.
     """
     for event in events:
         _check(event)
         render(event)
     connection = db.session.connection()
-    columns = [column.key for column in Event.__table__.columns if column.key != "seq"]
     seqs = connection.execute(
         insert(Event).returning(Event.seq, sort_by_parameter_order=True),
-        [{name: getattr(event, name) for name in columns} for event in events],
+        [{name: getattr(event, name) for name in _NEW_EVENT_COLUMNS} for event in events],
     ).scalars()
     for event, seq in zip(events, seqs, strict=True):
         event.seq = seq
     rows = {
-        EventCountry: [{"event_seq": e.seq, "code": c.code} for e in events for c in e.countries],
+        EventCountry: [
+            {"event_seq": e.seq, "code": code} for e in events for code in e.country_codes
+        ],
         EventTag: [
-            {"event_seq": e.seq, "tag": t.tag, "position": t.position}
+            {"event_seq": e.seq, "tag": tag, "position": position}
             for e in events
-            for t in e.tags
+            for position, tag in enumerate(e.tag_names)
         ],
         Citation: [
             {
@@ -314,10 +323,9 @@ def insert_new_events(events: Sequence[Event]) -> None:
         ],
     }
     for model, model_rows in rows.items():
-        if model_rows:
-            connection.execute(insert(model), model_rows)
+        insert_rows(connection, model, model_rows)
     insert_timeline_rows(connection, events, _counts(db.session.info))
-    feed: dict[Event, EventChange] = db.session.info.setdefault(_FEED, {})
+    feed: dict[AnyEvent, EventChange] = db.session.info.setdefault(_FEED, {})
     feed.update((event, EventChange(event, True, frozenset())) for event in events)
 
 
@@ -330,7 +338,7 @@ def _before_flush(session: Session, _context: UOWTransaction, _instances: Any) -
     to_index: set[Event] = session.info.setdefault(_TO_INDEX, set())
     created: set[Event] = session.info.setdefault(_CREATED, set())
     created.update(obj for obj in session.new if isinstance(obj, Event))
-    feed: dict[Event, EventChange] = session.info.setdefault(_FEED, {})
+    feed: dict[AnyEvent, EventChange] = session.info.setdefault(_FEED, {})
     for event, change in _collect(session).items():
         if event not in feed:
             pairs = frozenset() if event in created else _pairs_before(event)
@@ -348,8 +356,8 @@ def _before_flush(session: Session, _context: UOWTransaction, _instances: Any) -
         for obj in session.new
         if isinstance(obj, Review) and obj.reviewer != SYSTEM_REVIEWER
     }
-    for event, feed_change in feed.items():
-        feed_change.reviewed |= event.seq in reviewed
+    for feed_change in feed.values():
+        feed_change.reviewed |= feed_change.event.seq in reviewed
 
 
 def _after_flush(session: Session, _context: UOWTransaction) -> None:
@@ -366,7 +374,7 @@ def _before_commit(session: Session) -> None:
     if session.in_nested_transaction():
         return  # a savepoint: the transaction goes on
     session.flush()
-    feed: dict[Event, EventChange] = session.info.pop(_FEED, {})
+    feed: dict[AnyEvent, EventChange] = session.info.pop(_FEED, {})
     if feed:
         record(session.connection(), feed.values())
     counts: CountChanges | None = session.info.pop(_COUNTS, None)

@@ -25,15 +25,15 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
 from .cursors import SEQ_KEY, decode_cursor, encode_cursor
-from .db import db, upsert
+from .db import db, insert_rows, upsert
 from .domain.countries import pair_ids
 from .domain.feed import change_kind
 from .errors import Conflict
-from .models import Event, FeedEntry, FeedEntryPair, FeedHead, utcnow
+from .models import AnyEvent, Event, FeedEntry, FeedEntryPair, FeedHead, utcnow
 from .read_model import pair_filter
 
 
@@ -41,14 +41,14 @@ from .read_model import pair_filter
 class EventChange:
     """What one transaction did to one event, as the feed reports it."""
 
-    event: Event
+    event: AnyEvent
     created: bool
     # The pairs whose timelines held the event before the transaction.
     pairs_before: frozenset[str]
     reviewed: bool = False
 
 
-def timeline_pairs(event: Event) -> frozenset[str]:
+def timeline_pairs(event: AnyEvent) -> frozenset[str]:
     """The pairs whose timelines show the event: none once it is deleted."""
     return frozenset() if event.deleted_at is not None else frozenset(pair_ids(event.country_codes))
 
@@ -93,9 +93,8 @@ def record(connection: Connection, changes: Iterable[EventChange]) -> None:
         entry_pairs += [
             {"pair": pair, "position": position} for pair in sorted(pairs | change.pairs_before)
         ]
-    connection.execute(insert(FeedEntry), entries)
-    if entry_pairs:
-        connection.execute(insert(FeedEntryPair), entry_pairs)
+    insert_rows(connection, FeedEntry, entries)
+    insert_rows(connection, FeedEntryPair, entry_pairs)
 
 
 def last_position(pair: str | None) -> int:

@@ -1,9 +1,13 @@
 """Bulk import of events from JSON Lines or CSV (``flask events import``).
 
-Each row is validated by the API's own create schema and made into an event by
-the same services as ``POST /events``; the events of a batch are stored by
-``changes.insert_new_events``, in one transaction per batch, so a stopped import
-leaves whole batches only. A row's optional ``external_id`` is stored with its
+Each row is validated by the API's own create schema (an inline source that
+comes again is not validated again: ``LoadedOnce``) and made into an event with
+the fields ``POST /events`` gives it, as a plain record (``services.new_events``);
+the events of a batch are stored by ``changes.insert_new_events``, in one
+transaction per batch, so a stopped import leaves whole batches only. With
+``workers``, other processes parse and validate the next batches while this one
+stores the current batch; batches are stored, and rejects written, in the file's
+order either way. A row's optional ``external_id`` is stored with its
 event: a row whose id is already stored is skipped, so running the same file
 again completes an import that was stopped. Rows that fail are written, with
 their line numbers and reasons, to a rejects file, and the others still go in.
@@ -14,27 +18,36 @@ CSV has the columns of the CSV export (``exports.CSV_COLUMNS``); see
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import csv
 import gc
 import io
 import json
+import multiprocessing
+import signal
+import sqlite3
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import IO, Any
 
-from marshmallow import ValidationError, validate
+import orjson
+from marshmallow import Schema, ValidationError, fields, validate
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from . import changes, json_body, services
 from .db import db
 from .errors import ApiProblem, FieldErrors, flatten_errors
 from .exports import CSV_COLUMNS, text_of_cell
 from .fields import Text
-from .models import Event
-from .schemas import EventCreateSchema
+from .models import Event, NewEvent
+from .schemas import MAX_LIST, CitationCreateSchema, EventCreateSchema, SourceCreateSchema
 
 MAX_EXTERNAL_ID = 200
 DEFAULT_BATCH_SIZE = 1000
@@ -43,10 +56,56 @@ DEFAULT_BATCH_SIZE = 1000
 _ATTEMPTS = 2
 
 
+# Distinct inputs a LoadedOnce field remembers, at most (then it starts again).
+_REMEMBERED = 100_000
+
+
+class LoadedOnce(fields.Nested):
+    """A nested schema loaded once per distinct input: an import cites the same
+    sources inline again and again, and their schema's load depends on the input
+    alone. The same result or the same errors, from the same schema, cheaper."""
+
+    def __init__(self, nested: type[Schema], **kwargs: Any) -> None:
+        super().__init__(nested, **kwargs)
+        self._loaded: dict[bytes, dict[str, Any] | ValidationError] = {}
+
+    def _deserialize(
+        self, value: Any, attr: str | None, data: Any, partial: Any = None, **kwargs: Any
+    ) -> Any:
+        try:
+            # Exact: 1, 1.0 and true differ; a value orjson refuses is just loaded.
+            key = orjson.dumps(value, option=orjson.OPT_SORT_KEYS) if not partial else None
+        except TypeError:
+            key = None
+        if key is None:
+            return super()._deserialize(value, attr, data, partial=partial, **kwargs)
+        found = self._loaded.get(key)
+        if found is None:
+            try:
+                found = super()._deserialize(value, attr, data, **kwargs)
+            except ValidationError as error:
+                found = error
+            if len(self._loaded) >= _REMEMBERED:
+                self._loaded.clear()
+            self._loaded[key] = found
+        if isinstance(found, ValidationError):
+            raise ValidationError(copy.deepcopy(found.messages), valid_data=found.valid_data)
+        return dict(found)  # each event its own copy
+
+
+class _ImportedCitationSchema(CitationCreateSchema):
+    source = LoadedOnce(SourceCreateSchema)
+
+
 class ImportedEventSchema(EventCreateSchema):
-    """A createEvent body, with the importing system's own id for the event."""
+    """A createEvent body, with the importing system's own id for the event; inline
+    sources are checked once per distinct source (tests/test_import.py holds its
+    results to EventCreateSchema's)."""
 
     external_id = Text(validate=validate.Length(1, MAX_EXTERNAL_ID))
+    citations = fields.List(
+        fields.Nested(_ImportedCitationSchema), validate=validate.Length(max=MAX_LIST)
+    )
 
 
 _SCHEMA = ImportedEventSchema()
@@ -57,8 +116,11 @@ class Row:
     """One row of the file: its line, and the event's fields or why it has none."""
 
     line: int
+    # A JSON line's bytes until it is parsed (in ``checked``), else the row's value.
     value: Any
     errors: FieldErrors | None = None
+    # The event's fields, once validated.
+    data: dict[str, Any] | None = None
 
 
 @dataclass
@@ -101,19 +163,23 @@ class _Batch:
 
 
 def jsonl_rows(stream: IO[bytes]) -> Iterator[Row]:
-    """One row per non-blank line: a JSON object, parsed as the API parses a body."""
+    """One row per non-blank line, its bytes: ``checked`` parses them."""
     for number, line in enumerate(stream, 1):
-        if not line.strip():
-            continue
-        try:
-            value = json_body.load(line)
-        except ApiProblem as problem:
-            yield Row(number, line.decode(errors="replace").rstrip("\r\n"), _row_error(problem))
-            continue
-        if not isinstance(value, dict):
-            yield Row(number, value, {"_schema": ["A line must hold one JSON object: an event."]})
-            continue
-        yield Row(number, value)
+        if line.strip():
+            yield Row(number, line)
+
+
+def _parse_line(row: Row) -> None:
+    """A line's JSON object, parsed as the API parses a body, or why there is none."""
+    line = row.value
+    try:
+        row.value = json_body.load(line)
+    except ApiProblem as problem:
+        row.value = line.decode(errors="replace").rstrip("\r\n")
+        row.errors = _row_error(problem)
+        return
+    if not isinstance(row.value, dict):
+        row.errors = {"_schema": ["A line must hold one JSON object: an event."]}
 
 
 def _row_error(problem: ApiProblem) -> FieldErrors:
@@ -250,7 +316,7 @@ def _store(rows: Sequence[tuple[Row, dict[str, Any]]], actor: str) -> _Batch:
     )
     events = []
     for (row, data), event in zip(fresh, made, strict=True):
-        if isinstance(event, Event):
+        if isinstance(event, NewEvent):
             event.external_id = data.get("external_id")
             events.append(event)
         else:
@@ -275,28 +341,110 @@ def _commit_batch(rows: Sequence[tuple[Row, dict[str, Any]]], actor: str) -> _Ba
             attempt += 1
 
 
-def _validate(rows: Sequence[Row]) -> tuple[list[tuple[Row, dict[str, Any]]], list[Any]]:
-    valid, rejects = [], []
+def checked(rows: list[Row]) -> list[Row]:
+    """The rows parsed (JSON lines) and validated: each gets its data or its errors."""
     for row in rows:
-        if row.errors is not None:
-            rejects.append((row, row.errors))
-            continue
-        try:
-            valid.append((row, _SCHEMA.load(row.value)))
-        except ValidationError as error:
-            rejects.append((row, flatten_errors(error.messages)))
-    return valid, rejects
+        if isinstance(row.value, bytes):
+            _parse_line(row)
+        if row.errors is None:
+            try:
+                row.data = _SCHEMA.load(row.value)
+            except ValidationError as error:
+                row.errors = flatten_errors(error.messages)
+    return rows
 
 
-def _batches(rows: Iterator[Row], size: int) -> Iterator[list[Row]]:
+def _batches(rows: Iterator[Row], size: int, stream: IO[bytes]) -> Iterator[_Read]:
     batch: list[Row] = []
     for row in rows:
         batch.append(row)
         if len(batch) == size:
-            yield batch
+            yield _Read(batch, stream.tell())
             batch = []
     if batch:
+        yield _Read(batch, stream.tell())
+
+
+@dataclass
+class _Read:
+    """A batch of rows and how far into the file the reading had come after it."""
+
+    rows: list[Row]
+    offset: int
+
+
+def _checked_here(batches: Iterable[_Read]) -> Iterator[_Read]:
+    for batch in batches:
+        checked(batch.rows)
         yield batch
+
+
+class _Checkers:
+    """Processes that parse and validate batches while this one stores the batches
+    before them: validation (marshmallow) costs more than storing, and uses a core
+    of its own. Batches go round in turn, one at a time to each process, so they
+    come back in the file's order.
+
+    Each process is started fresh (spawn) and holds only its end of its pipe: when
+    this process ends, even killed, the pipe closes and the checker ends with it.
+    """
+
+    def __init__(self, count: int) -> None:
+        context = multiprocessing.get_context("spawn")
+        self.pipes: list[Connection] = []
+        self.processes: list[BaseProcess] = []
+        for _ in range(count):
+            here, there = context.Pipe()
+            process = context.Process(target=_check_forever, args=(there,), daemon=True)
+            process.start()
+            there.close()
+            self.pipes.append(here)
+            self.processes.append(process)
+
+    def run(self, batches: Iterator[_Read]) -> Iterator[_Read]:
+        waiting: deque[tuple[Connection, _Read]] = deque()
+
+        def send(pipe: Connection) -> None:
+            batch = next(batches, None)
+            if batch is not None:
+                pipe.send(batch.rows)
+                waiting.append((pipe, batch))
+
+        for pipe in self.pipes:
+            send(pipe)
+        while waiting:
+            pipe, batch = waiting.popleft()
+            try:
+                batch.rows = pipe.recv()
+            except EOFError:
+                raise RuntimeError("A process validating rows ended unexpectedly.") from None
+            send(pipe)  # the checker is idle: give it the next batch before storing this one
+            yield batch
+
+    def close(self) -> None:
+        for pipe in self.pipes:
+            pipe.close()
+        for process in self.processes:
+            process.join(timeout=_CHECKER_EXIT_SECONDS)
+            if process.is_alive():
+                process.kill()
+                process.join()
+
+
+# A checker reads its pipe's end and exits; it should not take longer than this.
+_CHECKER_EXIT_SECONDS = 5
+
+
+def _check_forever(pipe: Connection) -> None:
+    """A checker process: batches in, checked batches out, until the pipe closes."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the importing process's
+    gc.freeze()
+    while True:
+        try:
+            rows = pipe.recv()
+        except EOFError:
+            return
+        pipe.send(checked(rows))
 
 
 class _Rejects:
@@ -321,7 +469,7 @@ class _Rejects:
             self.path.unlink()
 
 
-def _collected_per_batch(batches: Iterable[list[Row]]) -> Iterator[list[Row]]:
+def _collected_per_batch(batches: Iterable[_Read]) -> Iterator[_Read]:
     """The batches, with Python's cyclic garbage collected once after each.
 
     A batch makes tens of thousands of objects that point to each other (an event
@@ -340,23 +488,60 @@ def _collected_per_batch(batches: Iterable[list[Row]]) -> Iterator[list[Row]]:
         gc.unfreeze()
 
 
+# SQLite's page cache during an import, in KiB (its default is 2 MiB): the indexes
+# of the tables an import fills (a random UUID's above all) are written all over,
+# and pages read back from the OS for each batch cost more than the writing.
+_SQLITE_IMPORT_CACHE_KIB = 131_072
+
+
+@contextlib.contextmanager
+def _import_settings() -> Iterator[None]:
+    """SQLite: a bigger page cache for the connection, while the import runs.
+
+    Nothing that makes a commit less safe: journal (WAL) and synchronous stay as
+    ``db.configure_sqlite`` set them, so a killed import keeps its committed batches
+    whole. The session keeps to one pooled connection, so the setting holds for each
+    batch (were it another, a batch would only be slower).
+    """
+    if db.session.get_bind().dialect.name != "sqlite":
+        yield
+        return
+    driver = db.session.connection().connection.driver_connection
+    assert driver is not None
+    before = driver.execute("PRAGMA cache_size").fetchone()[0]
+    driver.execute(f"PRAGMA cache_size=-{_SQLITE_IMPORT_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        db.session.rollback()
+        # Not to hide why the import failed, when the database is why.
+        with contextlib.suppress(SQLAlchemyError, sqlite3.Error):
+            connection = db.session.connection().connection.driver_connection
+            assert connection is not None
+            connection.execute(f"PRAGMA cache_size={int(before)}")
+            db.session.rollback()
+
+
 def import_events(
     path: Path,
     *,
     rejects_path: Path,
     batch_size: int = DEFAULT_BATCH_SIZE,
+    workers: int = 0,
     actor: str,
     progress: Callable[[int, Summary], None] = lambda _bytes, _summary: None,
 ) -> Summary:
     """Import the file (CSV when its name ends in .csv, else JSON Lines).
 
-    ``progress`` is called after each batch with the bytes read so far.
+    ``workers`` processes validate the rows (none: this one does). ``progress`` is
+    called after each batch with the bytes of the file read up to its end.
     """
     summary = Summary()
     started = time.perf_counter()
     rejects = _Rejects(rejects_path)
+    checkers = _Checkers(workers) if workers else None
     try:
-        with path.open("rb") as stream:
+        with path.open("rb") as stream, _import_settings():
 
             def count_uncited() -> None:
                 summary.uncited += 1
@@ -366,19 +551,24 @@ def import_events(
                 if path.suffix.lower() == ".csv"
                 else jsonl_rows(stream)
             )
-            for batch_rows in _collected_per_batch(_batches(rows, batch_size)):
-                valid, refused = _validate(batch_rows)
+            read = _batches(rows, batch_size, stream)
+            batches = checkers.run(read) if checkers else _checked_here(read)
+            for batch_read in _collected_per_batch(batches):
+                valid = [(row, row.data) for row in batch_read.rows if row.data is not None]
+                refused = [(row, row.errors) for row in batch_read.rows if row.errors is not None]
                 batch = _commit_batch(valid, actor) if valid else _Batch()
                 refused += batch.rejects
                 rejects.write(refused)
-                summary.rows += len(batch_rows)
+                summary.rows += len(batch_read.rows)
                 summary.imported += batch.imported
                 summary.skipped += batch.skipped
                 summary.rejected += len(refused)
                 summary.seconds = time.perf_counter() - started
-                progress(stream.tell(), summary)
+                progress(batch_read.offset, summary)
         summary.seconds = time.perf_counter() - started
     finally:
         db.session.rollback()
+        if checkers:
+            checkers.close()
         rejects.close(summary.rejected)
     return summary

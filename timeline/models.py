@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     JSON,
@@ -107,7 +108,53 @@ class Source(Base):
     __mapper_args__: dict[str, Any] = {"version_id_col": version, "version_id_generator": False}
 
 
-class Event(Base):
+class EventFields:
+    """What the API reads of an event besides its columns: derived from them, its
+    country codes and its tag names. Shared by the mapped ``Event`` and by the plain
+    records a bulk import stores (``changes.NewEvent``), which the event schema
+    renders alike."""
+
+    if TYPE_CHECKING:
+        date: str
+        end_date: str | None
+        approximate: bool
+        location_name: str | None
+        location_country: str | None
+        location_lat: float | None
+        location_lon: float | None
+
+        @property
+        def country_codes(self) -> list[str]: ...
+
+    @property
+    def event_date(self) -> EventDate:
+        return EventDate.parse(self.date, self.end_date, self.approximate)
+
+    @property
+    def date_precision(self) -> str:
+        return self.event_date.precision.label
+
+    @property
+    def date_label(self) -> str:
+        return self.event_date.label()
+
+    @property
+    def country_list(self) -> list[Country]:
+        return [country(code) for code in self.country_codes]
+
+    @property
+    def location(self) -> dict[str, Any] | None:
+        if self.location_name is None:
+            return None
+        return {
+            "name": self.location_name,
+            "country": self.location_country,
+            "lat": self.location_lat,
+            "lon": self.location_lon,
+        }
+
+
+class Event(EventFields, Base):
     """A dated event between two or more countries.
 
     ``document`` is the event's JSON as the API returns it, rendered by the
@@ -172,39 +219,80 @@ class Event(Base):
     __mapper_args__: dict[str, Any] = {"version_id_col": version, "version_id_generator": False}
 
     @property
-    def event_date(self) -> EventDate:
-        return EventDate.parse(self.date, self.end_date, self.approximate)
-
-    @property
-    def date_precision(self) -> str:
-        return self.event_date.precision.label
-
-    @property
-    def date_label(self) -> str:
-        return self.event_date.label()
-
-    @property
     def country_codes(self) -> list[str]:
         return [row.code for row in self.countries]
-
-    @property
-    def country_list(self) -> list[Country]:
-        return [country(row.code) for row in self.countries]
 
     @property
     def tag_names(self) -> list[str]:
         return [row.tag for row in self.tags]
 
-    @property
-    def location(self) -> dict[str, Any] | None:
-        if self.location_name is None:
-            return None
-        return {
-            "name": self.location_name,
-            "country": self.location_country,
-            "lat": self.location_lat,
-            "lon": self.location_lon,
-        }
+
+@dataclass(eq=False, slots=True)
+class SourceRow:
+    """A stored source as a bulk import reads it: what citations render and checks read."""
+
+    seq: int
+    id: str
+    url: str
+    title: str
+    publisher: str | None
+    published_on: dt.date | None
+    author: str | None
+    archive_url: str | None
+    text: str | None
+
+
+@dataclass(eq=False, slots=True)
+class NewCitation:
+    """A citation of a ``NewEvent``."""
+
+    id: str
+    quote: str
+    stance: str
+    source: SourceRow
+    created_by: str
+    created_at: dt.datetime
+
+
+@dataclass(eq=False)
+class NewEvent(EventFields):
+    """A new event as plain values, for ``changes.insert_new_events`` to store in bulk:
+    the columns of ``events``, its countries and tags, its citations. Made without the
+    ORM, which would cost more than the rest of an import's work."""
+
+    id: str
+    title: str
+    date: str
+    end_date: str | None
+    first_day: int
+    last_day: int
+    precision: int
+    created_by: str
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    country_codes: list[str]
+    summary: str = ""
+    approximate: bool = False
+    location_name: str | None = None
+    location_country: str | None = None
+    location_lat: float | None = None
+    location_lon: float | None = None
+    actors: list[str] = field(default_factory=list)
+    tag_names: list[str] = field(default_factory=list)
+    citations: list[NewCitation] = field(default_factory=list)
+    claim_status: str = ClaimStatus.UNVERIFIED.value
+    deleted_at: dt.datetime | None = None
+    deleted_by: str | None = None
+    version: int = 1
+    external_id: str | None = None
+    # Set by insert_new_events: its checks, its rendered JSON, and its seq once inserted.
+    checks: list[dict[str, Any]] = field(default_factory=list)
+    document: str = ""
+    seq: int = 0
+
+
+# Either kind of event: what rendering, checks, timeline rows and the feed read alike.
+AnyEvent = Event | NewEvent
 
 
 class EventCountry(Base):

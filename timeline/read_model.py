@@ -26,7 +26,6 @@ from sqlalchemy import (
     delete,
     exists,
     func,
-    insert,
     or_,
     select,
     tuple_,
@@ -35,13 +34,15 @@ from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.compiler import SQLCompiler
 
+from .compiled_dump import compile_dump
 from .cursors import PAIR_LIST_KEY, SEQ_KEY, TIMELINE_KEY, decode_cursor, encode_cursor
-from .db import db
+from .db import db, insert_rows
 from .domain.claims import ClaimStatus
 from .domain.countries import CountryPair, pair_ids
 from .domain.dates import PartialDate, day_from_ordinal
 from .errors import invalid_field
 from .models import (
+    AnyEvent,
     Event,
     EventCountry,
     EventTag,
@@ -54,13 +55,14 @@ from .models import (
 from .pair_counts import CountChanges
 from .schemas import CountrySchema, EventSchema
 
-_EVENT_SCHEMA = EventSchema()
+# The event schema's dump, compiled: the same JSON in a fraction of the time.
+_DUMP_EVENT = compile_dump(EventSchema())
 _COUNTRY_SCHEMA = CountrySchema(many=True)
 
 
-def render(event: Event) -> None:
+def render(event: AnyEvent) -> None:
     """Render the event's JSON, as every read returns it (``changes`` calls this)."""
-    event.document = orjson.dumps(_EVENT_SCHEMA.dump(event)).decode()
+    event.document = orjson.dumps(_DUMP_EVENT(event)).decode()
 
 
 def write_timeline_rows(connection: Connection, event: Event, counts: CountChanges) -> None:
@@ -78,10 +80,16 @@ def write_timeline_rows(connection: Connection, event: Event, counts: CountChang
 
 
 def insert_timeline_rows(
-    connection: Connection, events: Sequence[Event], counts: CountChanges
+    connection: Connection, events: Sequence[AnyEvent], counts: CountChanges
 ) -> None:
-    """Insert the rows of new events in ``pair_events``, all in one statement, and
-    note in ``counts`` what they add to their pairs' counts."""
+    """Insert the derived rows of events (their rows in ``pair_events``), one
+    statement per table, and note in ``counts`` what they add to their pairs' counts:
+    the one place every write path (a flush's events through
+    ``write_timeline_rows``, an import's batch through ``changes.insert_new_events``)
+    writes them. Either kind of event (``AnyEvent``) offers what derived rows are
+    made of: its pairs (``country_codes``), ``first_day``, ``precision``, ``seq``,
+    ``last_day``, ``claim_status``, ``tag_names``, ``title``, ``summary``, ``actors``,
+    ``updated_at``, ``deleted_at`` and ``document``."""
     rows = []
     for event in events:
         event_rows = _timeline_rows(event)
@@ -95,11 +103,10 @@ def insert_timeline_rows(
                 (event.first_day, event.last_day),
             )
         rows += event_rows
-    if rows:
-        connection.execute(insert(PairEvent), rows)
+    insert_rows(connection, PairEvent, rows)
 
 
-def _timeline_rows(event: Event) -> list[dict[str, Any]]:
+def _timeline_rows(event: AnyEvent) -> list[dict[str, Any]]:
     """The event's rows in ``pair_events``: one per pair, none once it is deleted."""
     if event.deleted_at is not None:
         return []

@@ -9,13 +9,12 @@ reopening a decided claim, re-rendering its read model) is done by
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import ColumnElement, select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import select
+from sqlalchemy.orm import InstrumentedAttribute
 
 from . import (
     changes,  # noqa: F401  (its session hooks keep every change's invariants)
@@ -41,8 +40,11 @@ from .models import (
     EventCountry,
     EventRevision,
     EventTag,
+    NewCitation,
+    NewEvent,
     Review,
     Source,
+    SourceRow,
     new_id,
     utcnow,
 )
@@ -214,35 +216,51 @@ def update_source(source: Source, data: dict[str, Any]) -> Source:
 # --- events -------------------------------------------------------------------
 
 
-def _apply_fields(event: Event, data: dict[str, Any]) -> None:
-    """Set an event's fields from validated input (any subset of them)."""
-    for name in ("title", "summary", "approximate"):
-        if name in data:
-            setattr(event, name, data[name])
+def _field_values(
+    data: dict[str, Any], date: str, end_date: str | None, approximate: bool
+) -> dict[str, Any]:
+    """An event's column values from validated input (any subset of its fields), with
+    ``countries`` as sorted codes and ``tags`` as names; the date's columns are worked
+    out from the input and the event's date, end and flag as they stand."""
+    values: dict[str, Any] = {
+        name: data[name] for name in ("title", "summary", "approximate") if name in data
+    }
     if "date" in data or "end_date" in data:
-        event.date = data.get("date", event.date)
-        event.end_date = data.get("end_date", event.end_date)
+        date = values["date"] = data.get("date", date)
+        end_date = values["end_date"] = data.get("end_date", end_date)
     if {"date", "end_date", "approximate"} & data.keys():
         try:
-            when = EventDate.parse(event.date, event.end_date, event.approximate)
+            when = EventDate.parse(date, end_date, data.get("approximate", approximate))
         except InvalidDateField as error:
             raise invalid_field(error.field, str(error)) from None
-        event.first_day, event.precision = when.sort_key()
-        event.last_day = when.last_day().toordinal()
+        values["first_day"], values["precision"] = when.sort_key()
+        values["last_day"] = when.last_day().toordinal()
     if "countries" in data:
-        event.countries = [EventCountry(code=c.code) for c in sorted(data["countries"])]
+        values["countries"] = [c.code for c in sorted(data["countries"])]
     if "location" in data:
         location = data["location"] or {}
-        event.location_name = location.get("name")
         where: Country | None = location.get("country")
-        event.location_country = where.code if where else None
-        event.location_lat = location.get("lat")
-        event.location_lon = location.get("lon")
+        values["location_name"] = location.get("name")
+        values["location_country"] = where.code if where else None
+        values["location_lat"] = location.get("lat")
+        values["location_lon"] = location.get("lon")
     if "actors" in data:
-        event.actors = list(dict.fromkeys(actor.strip() for actor in data["actors"]))
+        values["actors"] = list(dict.fromkeys(actor.strip() for actor in data["actors"]))
     if "tags" in data:
-        names = dict.fromkeys(tag.strip().lower() for tag in data["tags"])
-        event.tags = [EventTag(tag=name, position=i) for i, name in enumerate(names)]
+        values["tags"] = list(dict.fromkeys(tag.strip().lower() for tag in data["tags"]))
+    return values
+
+
+def _apply_fields(event: Event, data: dict[str, Any]) -> None:
+    """Set an event's fields from validated input (any subset of them)."""
+    values = _field_values(data, event.date, event.end_date, event.approximate)
+    countries, tags = values.pop("countries", None), values.pop("tags", None)
+    for name, value in values.items():
+        setattr(event, name, value)
+    if countries is not None:
+        event.countries = [EventCountry(code=code) for code in countries]
+    if tags is not None:
+        event.tags = [EventTag(tag=name, position=i) for i, name in enumerate(tags)]
 
 
 def _new_event(data: dict[str, Any], actor: str) -> Event:
@@ -273,16 +291,16 @@ def create_event(data: dict[str, Any], actor: str) -> Event:
     return event
 
 
-def new_events(inputs: Sequence[dict[str, Any]], actor: str) -> list[Event | FieldErrors]:
-    """New events from validated create inputs, made as ``create_event`` makes them but
-    not added to the session: for ``changes.insert_new_events``, which stores them in bulk.
+def new_events(inputs: Sequence[dict[str, Any]], actor: str) -> list[NewEvent | FieldErrors]:
+    """New events from validated create inputs, with the fields ``create_event`` gives
+    them, as plain records: for ``changes.insert_new_events``, which stores them in bulk.
 
     The sources cited inline are found or created with one upsert for all of them,
     those cited by id are read at once; an input that cites an unknown source id gets
     the field error that ``create_event`` would give, in place of its event.
     """
     cited = [c for data in inputs for c in data.get("citations", [])]
-    by_id = _sources_with_ids(c["source_id"] for c in cited if "source_id" in c)
+    by_id = _source_rows(Source.id, (_stored_id(c["source_id"]) for c in cited if "source_id" in c))
     unknown = [
         {
             f"citations.{i}.source_id": [_no_source(c["source_id"])]
@@ -301,19 +319,37 @@ def new_events(inputs: Sequence[dict[str, Any]], actor: str) -> list[Event | Fie
         if "source" in c
     ]
     by_key = _stored_sources_by_url(inline, actor)
-    made: list[Event | FieldErrors] = []
+    made: list[NewEvent | FieldErrors] = []
     for data, errors in zip(inputs, unknown, strict=True):
         if errors:
             made.append(errors)
             continue
-        event = _new_event(data, actor)
-        for citation in data.get("citations", []):
-            source = (
-                by_id[str(_stored_id(citation["source_id"]))]
-                if "source_id" in citation
-                else by_key[url_key(citation["source"]["url"])]
+        now = utcnow()
+        values = _field_values({"end_date": None, **data}, data["date"], None, False)
+        event = NewEvent(
+            id=new_id(),
+            created_by=actor,
+            created_at=now,
+            updated_at=now,
+            country_codes=values.pop("countries"),
+            tag_names=values.pop("tags", []),
+            **values,
+        )
+        event.citations = [
+            NewCitation(
+                id=new_id(),
+                quote=citation["quote"],
+                stance=citation["stance"].value,
+                source=(
+                    by_id[str(_stored_id(citation["source_id"]))]
+                    if "source_id" in citation
+                    else by_key[url_key(citation["source"]["url"])]
+                ),
+                created_by=actor,
+                created_at=utcnow(),
             )
-            _cite(event, citation, actor, source)
+            for citation in data.get("citations", [])
+        ]
         made.append(event)
     return made
 
@@ -322,6 +358,8 @@ def new_events(inputs: Sequence[dict[str, Any]], actor: str) -> list[Event | Fie
 _SOURCE_INPUT = tuple(SourceCreateSchema().fields)
 # Values bound in one IN list at most: within what SQLite and psycopg accept.
 _IN_CHUNK = 5_000
+# What a bulk import reads of a stored source.
+_SOURCE_ROW = [Source.__table__.c[name] for name in SourceRow.__slots__]
 
 
 def _chunks(values: Sequence[str]) -> Iterator[Sequence[str]]:
@@ -329,31 +367,27 @@ def _chunks(values: Sequence[str]) -> Iterator[Sequence[str]]:
         yield values[start : start + _IN_CHUNK]
 
 
-def _detached_sources(
-    where: Callable[[Sequence[str]], ColumnElement[bool]], values: Iterable[str]
-) -> list[Source]:
-    """The stored sources that match, as objects outside the session: citations of
-    events that are not in the session either can point to them."""
-    table = Source.__table__
-    wanted = sorted(set(values))
-    return [
-        Source(**row._mapping)
+def _source_rows(
+    column: InstrumentedAttribute[str], values: Iterable[str | None]
+) -> dict[str, SourceRow]:
+    """The stored sources whose ``column`` has one of the values, by that value: plain
+    records, read with one query per few thousand values."""
+    wanted = sorted({value for value in values if value is not None})
+    return {
+        row[-1]: SourceRow(*row[:-1])
         for chunk in _chunks(wanted)
-        for row in db.session.execute(select(table).where(where(chunk)))
-    ]
+        for row in db.session.execute(select(*_SOURCE_ROW, column).where(column.in_(chunk)))
+    }
 
 
-def _stored_sources_by_url(inline: Iterable[dict[str, Any]], actor: str) -> dict[str, Source]:
+def _stored_sources_by_url(inline: Iterable[dict[str, Any]], actor: str) -> dict[str, SourceRow]:
     """The sources given inline, by URL key: found, or created once each, with one
     upsert in the order of their keys (see ``_sources_by_url``)."""
     by_key = {url_key(data["url"]): data for data in inline}
-    if not by_key:
-        return {}
-    found = {
-        key
-        for chunk in _chunks(sorted(by_key))
-        for key in db.session.scalars(select(Source.url_key).where(Source.url_key.in_(chunk)))
-    }
+    found = _source_rows(Source.url_key, by_key)
+    missing = sorted(by_key.keys() - found.keys())
+    if not missing:
+        return found
     now = utcnow()
     new = [
         {
@@ -365,20 +399,11 @@ def _stored_sources_by_url(inline: Iterable[dict[str, Any]], actor: str) -> dict
             "version": 1,
             **{name: by_key[key].get(name) for name in _SOURCE_INPUT},
         }
-        for key in sorted(by_key.keys() - found)
+        for key in missing
     ]
-    if new:
-        dialect = db.session.get_bind().dialect.name
-        upsert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-        db.session.execute(
-            upsert(Source).on_conflict_do_nothing(index_elements=[Source.url_key]), new
-        )
-    return {source.url_key: source for source in _detached_sources(Source.url_key.in_, by_key)}
-
-
-def _sources_with_ids(ids: Iterable[str]) -> dict[str, Source]:
-    stored = [stored for stored in map(_stored_id, ids) if stored is not None]
-    return {source.id: source for source in _detached_sources(Source.id.in_, stored)}
+    db.session.execute(upsert(Source).on_conflict_do_nothing(index_elements=[Source.url_key]), new)
+    # Those inserted, and any that another import inserted meanwhile.
+    return {**found, **_source_rows(Source.url_key, missing)}
 
 
 def update_event(event: Event, data: dict[str, Any]) -> Event:
