@@ -48,9 +48,14 @@ _EVENT_SCHEMA = EventSchema()
 _COUNTRY_SCHEMA = CountrySchema(many=True)
 
 
+def rendered(event: Event) -> str:
+    """The event's JSON, as every read returns it, rendered from the event as it is."""
+    return orjson.dumps(_EVENT_SCHEMA.dump(event)).decode()
+
+
 def render(event: Event) -> None:
-    """Render the event's JSON, as every read returns it (``changes`` calls this)."""
-    event.document = orjson.dumps(_EVENT_SCHEMA.dump(event)).decode()
+    """Render the event's JSON into its document (``changes`` calls this)."""
+    event.document = rendered(event)
 
 
 def write_timeline_rows(connection: Connection, event: Event) -> None:
