@@ -43,7 +43,7 @@ def downgrade():
     pending = op.get_bind().execute(sa.text("SELECT count(*) FROM source_rerenders")).scalar()
     if pending:
         raise RuntimeError(
-            f"{pending} source edits still have events to bring up to date: run "
+            f"Edited sources with events still to bring up to date: {pending}. Run "
             "'flask read-model refresh' before downgrading."
         )
     op.drop_index("ix_source_rerenders_requested_at", table_name="source_rerenders")
