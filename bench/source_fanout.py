@@ -76,9 +76,7 @@ def _load(app: Flask, workdir: Path, total: int) -> tuple[str, str]:
             out.write(json.dumps(event) + "\n")
     with app.app_context():
         import_events(rows, rejects_path=workdir / "rejects.jsonl", actor="bench")
-        db.session.execute(
-            update(Event).where(Event.seq % 2 == 0).values(claim_status="verified")
-        )
+        db.session.execute(update(Event).where(Event.seq % 2 == 0).values(claim_status="verified"))
         db.session.commit()
     return source["id"], token
 
