@@ -26,6 +26,7 @@ from sqlalchemy.engine import Connection, make_url
 
 from tests.conftest import BACKENDS, POSTGRES_URL
 from timeline import MIGRATIONS, create_app
+from timeline.auth import create_token
 from timeline.db import db
 from timeline.domain.urls import normalise_url
 
@@ -655,3 +656,62 @@ class TestOutdatedSchema:
             )
             db.session.commit()
         assert client.get(f"{API}/events").status_code == 200
+
+
+class TestPendingSourceEdits:
+    """Revision 0009's table holds work the older code cannot finish: a downgrade
+    waits until it is done, and keeps every row."""
+
+    def test_a_downgrade_refuses_while_work_is_pending(self, fresh_app, capsys):
+        below = ScriptDirectory(MIGRATIONS).get_revision("0009").down_revision
+        assert isinstance(below, str)
+        with fresh_app.app_context():
+            upgrade()
+        client = fresh_app.test_client()
+        with fresh_app.app_context():
+            headers = {"Authorization": f"Bearer {create_token('editor', 'editor')}"}
+        source = client.post(
+            f"{API}/sources", json={"url": URL_1, "title": "Report"}, headers=headers
+        ).get_json()
+        citation = {"source_id": source["id"], "quote": "q", "stance": "supports"}
+        for n in range(2):
+            body = {"title": f"Event {n}", "date": "2019-11-05", "countries": ["IN", "RU"]}
+            created = client.post(
+                f"{API}/events", json={**body, "citations": [citation]}, headers=headers
+            )
+            assert created.status_code == 201, created.get_json()
+        fresh_app.config["SOURCE_RERENDER_INLINE_MAX"] = 1
+        edited = client.patch(
+            f"{API}/sources/{source['id']}",
+            json={"title": "Corrected"},
+            headers={**headers, "If-Match": f'"{source["id"]}.v1"'},
+        )
+        assert edited.headers["Citing-Events-Pending"] == "2"
+
+        with fresh_app.app_context():
+            with db.engine.connect() as connection:
+                before = _snapshot(connection)
+            capsys.readouterr()
+            with pytest.raises(SystemExit):
+                downgrade(revision=below)
+            assert (
+                "Edited sources with events still to bring up to date: 1. "
+                "Run 'flask read-model refresh' before downgrading."
+            ) in capsys.readouterr().err
+            assert _revision(fresh_app) == ["0009"]
+            with db.engine.connect() as connection:
+                assert _snapshot(connection) == before
+                pending = connection.execute(sa.text("SELECT source_seq FROM source_rerenders"))
+                assert len(pending.all()) == 1
+
+        result = fresh_app.test_cli_runner().invoke(args=["read-model", "refresh"])
+        assert result.output == "Brought 2 events up to date with their sources.\n"
+        with fresh_app.app_context():
+            downgrade(revision=below)
+            assert _revision(fresh_app) == [below]
+            with db.engine.connect() as connection:
+                titles = connection.execute(sa.text("SELECT document FROM events ORDER BY seq"))
+                for (document,) in titles:
+                    assert orjson.loads(document)["citations"][0]["source"]["title"] == "Corrected"
+            upgrade()
+        assert client.get(f"{API}/events/{created.get_json()['id']}").status_code == 200

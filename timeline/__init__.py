@@ -9,7 +9,20 @@ from flask import Flask
 from flask_migrate import Migrate
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import auth, caching, cli, cors, docs, errors, http, limits, page, schema_version, security
+from . import (
+    auth,
+    caching,
+    cli,
+    cors,
+    docs,
+    errors,
+    http,
+    limits,
+    page,
+    rerender,
+    schema_version,
+    security,
+)
 from .api import register_blueprints
 from .config import settings
 from .db import db, init_database
@@ -28,6 +41,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if test_config is not None:
         if test_config.get("TESTING"):
             app.config["RATELIMIT_ENABLED"] = False  # a test that checks limits turns them on
+            app.config["SOURCE_RERENDER_WORKER"] = False  # tests drain the work themselves
         app.config.from_mapping(test_config)
     if app.config["TRUSTED_PROXIES"]:
         hops = app.config["TRUSTED_PROXIES"]
@@ -49,4 +63,5 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     cli.init_app(app)
     caching.init_app(app)
     cors.init_app(app)
+    rerender.init_app(app)
     return app

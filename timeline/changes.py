@@ -19,8 +19,18 @@ transaction however many flushes it takes:
    (``pair_counts``).
 
 An edited source gets a new version the same way. No code path calls these steps,
-so none can forget one. Who made the change comes from ``acting_as``, which
-``writes.write_operation`` sets for every API write.
+so none can forget one.
+
+A source that more events cite than one request should rewrite
+(``SOURCE_RERENDER_INLINE_MAX``) is committed at once with its new version, and
+the edit is recorded as pending (``SourceRerender``): ``rerender`` then applies
+it to the citing events in short transactions, each through these same steps
+with the editor as actor (``apply_source_edit``), so every citing event still
+gets its revision, reopening, checks, document, rows and feed entry once.
+Another edit of the source while its work is pending joins that work.
+
+Who made the change comes from ``acting_as``, which ``writes.write_operation``
+sets for every API write.
 
 A bulk import stores thousands of new events at a time, which the unit of work
 would insert one by one: ``insert_new_events`` takes them as plain records
@@ -36,9 +46,11 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask import current_app
+from sqlalchemy import distinct, func, insert, inspect, select
 from sqlalchemy import event as sa_event
-from sqlalchemy import insert, inspect
 from sqlalchemy.orm import Session, SessionTransaction, UOWTransaction
+from sqlalchemy.orm.attributes import flag_modified
 
 from .db import db, insert_rows
 from .domain.checks import CitationFacts, EventFacts, SourceFacts, run_checks
@@ -56,6 +68,7 @@ from .models import (
     NewEvent,
     Review,
     Source,
+    SourceRerender,
     new_id,
     utcnow,
 )
@@ -103,6 +116,8 @@ _CREATED = "timeline.created"  # events inserted in this transaction
 _TO_INDEX = "timeline.to_index"  # events rendered in this flush, rows to rewrite
 _FEED = "timeline.feed"  # event -> its change in this transaction, for the sync feed
 _COUNTS = "timeline.counts"  # what the transaction's timeline rows change in pair counts
+_SOURCE_EDITS = "timeline.source_edits"  # event -> pending source edits to apply to it
+_DEFERRED = "timeline.deferred"  # source seq -> its citing events left for rerender
 
 
 @contextlib.contextmanager
@@ -170,6 +185,11 @@ def _event_fields_changed(event: Event) -> set[str]:
 def _collect(session: Session) -> dict[Event, _EventChange]:
     """The events this flush changes, with what changed in each."""
     changes: dict[Event, _EventChange] = {}
+    source_edits: dict[Event, dict[int, tuple[str, list[str]]]] = session.info.pop(
+        _SOURCE_EDITS, {}
+    )
+    for event, sources in source_edits.items():
+        changes.setdefault(event, _EventChange()).sources.update(sources)
     for obj in session.new:
         if isinstance(obj, Event):
             changes.setdefault(obj, _EventChange())
@@ -185,12 +205,72 @@ def _collect(session: Session) -> dict[Event, _EventChange]:
             edited = [name for name in _SOURCE_FIELDS if _attribute_changed(obj, name)]
             if edited:
                 _new_source_version(session, obj)
-                label = f"'{obj.title}' ({obj.id})"
+                if _deferred(session, obj, edited):
+                    continue
+                label = _source_label(obj)
                 for citation in obj.citations:
                     if citation.event.deleted_at is None:  # a deleted event stays as it was
                         change = changes.setdefault(citation.event, _EventChange())
                         change.sources[obj.seq] = (label, edited)
     return changes
+
+
+def _source_label(source: Source) -> str:
+    return f"'{source.title}' ({source.id})"
+
+
+def _citing_events(session: Session, source: Source) -> int:
+    return session.execute(
+        select(func.count(distinct(Citation.event_seq)))
+        .join(Event, Event.seq == Citation.event_seq)
+        .where(Citation.source_seq == source.seq, Event.deleted_at.is_(None))
+    ).scalar_one()
+
+
+def _deferred(session: Session, source: Source, edited: list[str]) -> bool:
+    """Record the edit as pending, and so leave its citing events to ``rerender``,
+    when they are too many for one request or earlier work for the source is pending."""
+    count = _citing_events(session, source)
+    # On PostgreSQL, waits for a batch of the source's work that is under way.
+    pending = session.get(SourceRerender, source.seq, with_for_update=True)
+    if pending is None:
+        if count <= current_app.config["SOURCE_RERENDER_INLINE_MAX"]:
+            return False
+        pending = SourceRerender(source_seq=source.seq, changed_fields=[])
+        session.add(pending)
+    pending.version = source.version
+    pending.changed_by = _actor(session)
+    fields = {*pending.changed_fields, *edited}
+    pending.changed_fields = [name for name in _SOURCE_FIELDS if name in fields]
+    pending.requested_at = utcnow()
+    # Events done before this edit need it too: start again from the first.
+    pending.after_event_seq = 0
+    session.info.setdefault(_DEFERRED, {})[source.seq] = count
+    return True
+
+
+def pending_citing_events(source: Source) -> int | None:
+    """How many events citing the source this transaction left to ``rerender``
+    (None when it brought them up to date itself)."""
+    deferred: dict[int, int] = db.session.info.get(_DEFERRED, {})
+    return deferred.get(source.seq)
+
+
+def deferred_work(session: Session) -> bool:
+    """Whether the session's transaction left events to ``rerender``."""
+    return bool(session.info.get(_DEFERRED))
+
+
+def apply_source_edit(source: Source, fields: list[str], events: Iterable[Event]) -> None:
+    """Give the events, which cite the source, what the flush of an edit of the
+    source's ``fields`` gives its citing events; they change on the next flush."""
+    edits: dict[Event, dict[int, tuple[str, list[str]]]] = db.session.info.setdefault(
+        _SOURCE_EDITS, {}
+    )
+    label = _source_label(source)
+    for event in events:
+        edits.setdefault(event, {})[source.seq] = (label, list(fields))
+        flag_modified(event, "document")  # so that the flush sees the event
 
 
 def _new_source_version(session: Session, source: Source) -> None:
@@ -384,7 +464,16 @@ def _before_commit(session: Session) -> None:
 
 def _after_transaction_end(session: Session, transaction: SessionTransaction) -> None:
     if transaction.parent is None:
-        for key in (_REVISIONS, _VERSIONED_SOURCES, _CREATED, _TO_INDEX, _FEED, _COUNTS):
+        for key in (
+            _REVISIONS,
+            _VERSIONED_SOURCES,
+            _CREATED,
+            _TO_INDEX,
+            _FEED,
+            _COUNTS,
+            _SOURCE_EDITS,
+            _DEFERRED,
+        ):
             session.info.pop(key, None)
 
 

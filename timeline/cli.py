@@ -4,21 +4,21 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
+from typing import Any
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
+from sqlalchemy import func, select
 
+from . import rerender
 from .db import db
 from .demo import load_demo
 from .errors import ApiProblem
-from .imports import (
-    DEFAULT_BATCH_SIZE,
-    ImportRefused,
-    Summary,
-    import_events,
-)
+from .imports import DEFAULT_BATCH_SIZE, ImportRefused, Summary, import_events
+from .models import Event
 from .services import get_source, source_drafts
 from .writes import purge_expired_keys
 
@@ -26,6 +26,9 @@ demo_cli = AppGroup("demo", help="The India-Russia demo data set.")
 events_cli = AppGroup("events", help="Events in bulk.")
 idempotency_cli = AppGroup("idempotency", help="Stored Idempotency-Key responses.")
 sources_cli = AppGroup("sources", help="Sources and the events their text proposes.")
+# The most one refresh runs: pending work grows only with new edits.
+_REFRESH_SECONDS = 3600.0
+read_model_cli = AppGroup("read-model", help="The stored event documents and timeline rows.")
 
 
 @demo_cli.command("load")
@@ -130,6 +133,63 @@ def import_events_command(
         sys.exit(1)
 
 
+def _progress_bar(length: int, label: str) -> Any:
+    """A progress bar on standard error with the rate and ETA, hidden when it is not a terminal."""
+    started = time.monotonic()
+
+    def rate(_item: object) -> str:
+        seconds = time.monotonic() - started
+        return f"{bar.pos / seconds:,.0f} events/s" if seconds and bar.pos else ""
+
+    bar = click.progressbar(
+        length=length,
+        label=label,
+        file=sys.stderr,
+        hidden=not sys.stderr.isatty(),
+        show_eta=True,
+        item_show_func=rate,
+    )
+    return bar
+
+
+_BATCH_OPTION = click.option(
+    "--batch-size",
+    type=click.IntRange(1, 10_000),
+    default=None,
+    help="Events per transaction [default: SOURCE_RERENDER_BATCH, 100].",
+)
+
+
+@read_model_cli.command("refresh")
+@_BATCH_OPTION
+def refresh_command(batch_size: int | None) -> None:
+    """Bring the events of edited sources up to date now: the work the server's
+    background workers do, and what a server that stopped left undone."""
+    size = batch_size or current_app.config["SOURCE_RERENDER_BATCH"]
+    with _progress_bar(rerender.pending_events(), "Re-rendering citing events") as bar:
+        done, finished = rerender.refresh(size, _REFRESH_SECONDS, bar.update)
+    if not finished:
+        raise click.ClickException(
+            f"Stopped after {_REFRESH_SECONDS:.0f} s with work left ({done} events done): "
+            "edits keep coming in; run it again."
+        )
+    click.echo(f"Brought {done} events up to date with their sources.")
+
+
+@read_model_cli.command("rebuild")
+@_BATCH_OPTION
+def rebuild_command(batch_size: int | None) -> None:
+    """Render every event's document again and rewrite its timeline rows, e.g. after
+    the event schema or the country names changed. Not an edit: no revision,
+    version or sync-feed entry. Safe while the server runs."""
+    size = batch_size or current_app.config["SOURCE_RERENDER_BATCH"]
+    total = db.session.scalar(select(func.count()).select_from(Event)) or 0
+    db.session.rollback()
+    with _progress_bar(total, "Rebuilding the read model") as bar:
+        summary = rerender.rebuild(size, bar.update)
+    click.echo(f"Rebuilt {summary.events} events; {summary.changed} documents changed.")
+
+
 def _progress_info(summary: Summary | None) -> str | None:
     if summary is None or not summary.seconds:
         return None
@@ -141,3 +201,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(events_cli)
     app.cli.add_command(idempotency_cli)
     app.cli.add_command(sources_cli)
+    app.cli.add_command(read_model_cli)

@@ -141,6 +141,17 @@ def settings(instance_path: str) -> dict[str, Any]:
         "TRUSTED_PROXIES": _whole_number("TRUSTED_PROXIES"),
         "MAX_CONTENT_LENGTH": 1024 * 1024,
         "IDEMPOTENCY_KEY_TTL_HOURS": 24,
+        # A source edit rewrites its citing events in the request when at most this
+        # many cite it; more are brought up to date in the background (timeline/rerender.py).
+        "SOURCE_RERENDER_INLINE_MAX": _whole_number("SOURCE_RERENDER_INLINE_MAX", 200),
+        # Events per background transaction: each holds their row locks this long.
+        "SOURCE_RERENDER_BATCH": _whole_number("SOURCE_RERENDER_BATCH", 100, minimum=1),
+        # Each server process runs a background worker (off in tests, which drain
+        # the work themselves); idle, it looks for work left by others this often.
+        "SOURCE_RERENDER_WORKER": _flag("SOURCE_RERENDER_WORKER", True),
+        "SOURCE_RERENDER_POLL_SECONDS": _whole_number(
+            "SOURCE_RERENDER_POLL_SECONDS", 30, minimum=1
+        ),
         "API_TITLE": "Timeline API",
         "API_VERSION": version("timeline"),
         "OPENAPI_VERSION": "3.1.0",

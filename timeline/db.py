@@ -3,8 +3,10 @@ failing database means for a request."""
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import sqlite3
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, cast
 
 from flask import Flask, has_request_context, request
@@ -120,8 +122,23 @@ def insert_rows(connection: Connection, model: type[Base], rows: Sequence[dict[s
         ) from error
 
 
+# Set while work outside any request writes (timeline.rerender): as for a write
+# request, SQLite's transactions then take the write lock as they begin.
+_WRITING: contextvars.ContextVar[bool] = contextvars.ContextVar("timeline_writing", default=False)
+
+
+@contextlib.contextmanager
+def writing() -> Iterator[None]:
+    """Mark the transactions begun inside the block, outside a request, as writes."""
+    token = _WRITING.set(True)
+    try:
+        yield
+    finally:
+        _WRITING.reset(token)
+
+
 def _is_write_request() -> bool:
-    return has_request_context() and request.method not in _READ_METHODS
+    return _WRITING.get() or (has_request_context() and request.method not in _READ_METHODS)
 
 
 def configure_sqlite(engine: Engine, busy_timeout: int) -> None:

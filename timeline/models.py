@@ -508,3 +508,29 @@ class FeedHead(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     position: Mapped[int]
+
+
+class SourceRerender(Base):
+    """A source edit whose citing events are still to be brought up to date.
+
+    Written by ``changes`` when an edited source has more citing events than one
+    request should rewrite; ``rerender`` works it off in batches, in event order,
+    and deletes it once every citing event is current.
+    """
+
+    __tablename__ = "source_rerenders"
+    __table_args__ = (Index("ix_source_rerenders_requested_at", "requested_at"),)
+
+    source_seq: Mapped[int] = mapped_column(
+        ForeignKey("sources.seq"), primary_key=True, autoincrement=False
+    )
+    # The source's version the events are brought up to.
+    version: Mapped[int]
+    # Who made the (last) edit: the events' revisions name them.
+    changed_by: Mapped[str] = mapped_column(String(80))
+    # The source fields the pending edits changed, in the order changes lists them.
+    changed_fields: Mapped[list[str]] = mapped_column(JSON)
+    # The last edit; citations made after it already showed the source as it is.
+    requested_at: Mapped[dt.datetime]
+    # The citing events up to this seq are current.
+    after_event_seq: Mapped[int] = mapped_column(default=0)

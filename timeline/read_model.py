@@ -60,18 +60,27 @@ _DUMP_EVENT = compile_dump(EventSchema())
 _COUNTRY_SCHEMA = CountrySchema(many=True)
 
 
+def rendered(event: AnyEvent) -> str:
+    """The event's JSON, as every read returns it, rendered from the event as it is."""
+    return orjson.dumps(_DUMP_EVENT(event)).decode()
+
+
 def render(event: AnyEvent) -> None:
-    """Render the event's JSON, as every read returns it (``changes`` calls this)."""
-    event.document = orjson.dumps(_DUMP_EVENT(event)).decode()
+    """Render the event's JSON into its document (``changes`` calls this)."""
+    event.document = rendered(event)
 
 
-def write_timeline_rows(connection: Connection, event: Event, counts: CountChanges) -> None:
+def write_timeline_rows(connection: Connection, event: Event, counts: CountChanges | None) -> None:
     """Rewrite the event's rows in ``pair_events`` (none once it is deleted), and
-    note in ``counts`` what the rows that go take from their pairs' counts."""
+    note in ``counts`` what the rows that go take from their pairs' counts and what
+    the new ones add (no counts: a rebuild, which counts every pair afterwards)."""
+    stmt = delete(PairEvent).where(PairEvent.seq == event.seq)
+    if counts is None:
+        connection.execute(stmt)
+        insert_timeline_rows(connection, [event], CountChanges())
+        return
     removed = connection.execute(
-        delete(PairEvent)
-        .where(PairEvent.seq == event.seq)
-        .returning(PairEvent.pair, PairEvent.year, PairEvent.claim_status, PairEvent.document)
+        stmt.returning(PairEvent.pair, PairEvent.year, PairEvent.claim_status, PairEvent.document)
     )
     for pair, year, status, document in removed:
         # The row's document is the event as it was: its tags then.

@@ -13,6 +13,7 @@ from .. import services
 from ..apidoc import id_parameter, links
 from ..auth import EDITOR, current_actor, role_required
 from ..caching import PUBLIC, cached, not_modified
+from ..changes import pending_citing_events
 from ..domain.urls import url_key
 from ..errors import flatten_errors, invalid_input
 from ..limits import EXPENSIVE_READS, rate_limited
@@ -44,6 +45,16 @@ _SOURCE_LINKS = {
     "FindSourceByUrl": {"operationId": "listSources", "parameters": {"url": "$response.body#/url"}},
 }
 _SCHEMA = SourceSchema()
+PENDING_HEADER = "Citing-Events-Pending"
+_PENDING = {
+    PENDING_HEADER: {
+        "description": (
+            "Sent when the source's citing events are brought up to date in the "
+            "background: how many still show the source as it was"
+        ),
+        "schema": {"type": "integer", "minimum": 0},
+    }
+}
 
 
 def _source_response(source: Source, status: int = 200, **headers: str) -> Response:
@@ -108,20 +119,30 @@ class SourceById(MethodView):
     @write_operation()
     @requires_if_match
     @blp.arguments(SourcePatchSchema())
-    @blp.response(200, SourceSchema, headers=ETAG)
+    @blp.response(200, SourceSchema, headers={**ETAG, **_PENDING})
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT", description="Another source has this URL")
     def patch(self, data: dict[str, Any], source_id: str) -> Any:
         """Edit a source
 
-        Events that cite it show the change at once. An edit of its URL, title,
+        Events that cite it show the change at once when at most 200 do (the server's
+        `SOURCE_RERENDER_INLINE_MAX`). When more do, the source is changed at once and
+        the answer has `Citing-Events-Pending`, the number of citing events that still
+        show it as it was: they are brought up to date in the background, in event
+        order, at about 150 to 250 a second (2,000 within 10 s, 5,000 within 40 s).
+        Each citing event gets its revision, new version and sync-feed entry either
+        way, and its own edits meanwhile are kept. An edit of its URL, title,
         publisher, publication date or text changes the evidence of every claim that cites
         it: each decided one goes back to `in_review`, with a `system` entry in its
         history naming the source.
         """
         source = services.get_source(source_id)
         check_if_match(source)
-        return _source_response(services.update_source(source, data))
+        response = _source_response(services.update_source(source, data))
+        pending = pending_citing_events(source)
+        if pending is not None:
+            response.headers[PENDING_HEADER] = str(pending)
+        return response
 
 
 @blp.route("/sources/<source_id>/drafts", parameters=[_SOURCE_ID])
