@@ -9,7 +9,20 @@ from flask import Flask
 from flask_migrate import Migrate
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import auth, caching, cli, cors, docs, errors, http, limits, page, schema_version, security
+from . import (
+    auth,
+    caching,
+    cli,
+    cors,
+    docs,
+    errors,
+    http,
+    limits,
+    page,
+    replica,
+    schema_version,
+    security,
+)
 from .api import register_blueprints
 from .config import settings
 from .db import db, init_database
@@ -36,6 +49,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         )
 
     init_database(app)
+    replica.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS, render_as_batch=True)
     register_blueprints(TimelineApi(app))
     docs.init_app(app)
