@@ -23,7 +23,7 @@ from .models import Base
 
 _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # app.extensions key of the function that gives the engine of a read request's
-# queries, or None for the primary's (timeline/replica.py registers it).
+# query of a mapper (or of none), or None for the primary's (timeline/replica.py).
 READ_ENGINE = "timeline_read_engine"
 
 
@@ -33,7 +33,7 @@ class RoutingSession(Session):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._read_engine: Callable[[], Engine | None] | None = (
+        self._read_engine: Callable[[Any], Engine | None] | None = (
             current_app.extensions.get(READ_ENGINE) if has_app_context() else None
         )
 
@@ -45,7 +45,7 @@ class RoutingSession(Session):
         **kwargs: Any,
     ) -> Engine | Connection:
         if bind is None and self._read_engine is not None and _is_read_request():
-            engine = self._read_engine()
+            engine = self._read_engine(mapper)
             if engine is not None:
                 return engine
         return super().get_bind(mapper, clause, bind, **kwargs)

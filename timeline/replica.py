@@ -9,12 +9,12 @@ Read-your-writes. Every write request raises its token's ``writes`` count in its
 own transaction (``count_write``, just before the commit). A replica applies the
 primary's transactions whole and in commit order, so one whose copy of the
 count has reached the primary's holds every write made with that token. A read
-that carries a token looks the token up on the primary (so a revoked token is
-refused at once) and its count on the replica, one small query each, and reads
-the primary while the replica is behind. The decision needs nothing kept in a
-process: every worker on every host makes the same one, however long the
-replica lags. Reads without a token, or by a token that never wrote, read the
-replica at no extra cost.
+that carries a token looks the token up on the primary (every token lookup
+does, so a revoked token is refused at once) and its count on the replica, one
+small query each, and reads the primary while the replica is behind. The
+decision needs nothing kept in a process: every worker on every host makes the
+same one, however long the replica lags. Reads without a token, or by a token
+that never wrote, read the replica at no extra cost.
 
 The sync feed: a ``since`` cursor past the replica's head was given out by a
 database further ahead (the primary, to a client reading its own writes); that
@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from flask import Flask, current_app, g, request
 from sqlalchemy import create_engine, select, update
@@ -73,11 +74,14 @@ def count_write() -> None:
     )
 
 
-def read_engine() -> Engine | None:
-    """The engine of this read request's queries: the replica's, or None for the
-    primary's. Chosen at the first query, then kept for the whole request."""
+def read_engine(mapper: Any = None) -> Engine | None:
+    """The engine of this read request's query of ``mapper``: the replica's, or None
+    for the primary's. Chosen at the first query, then kept for the whole request;
+    tokens are always read on the primary."""
+    if getattr(mapper, "class_", mapper) is ApiToken:
+        return None
     if "read_engine" not in g:
-        g.read_engine = None  # while choosing, the token is looked up on the primary
+        g.read_engine = None
         g.read_engine = _choose(current_app.extensions[_EXTENSION])
     engine: Engine | None = g.read_engine
     return engine
