@@ -35,7 +35,7 @@ from sqlalchemy import create_engine, insert, select, text
 from sqlalchemy.engine import make_url
 
 from tests.conftest import POSTGRES_URL, _migrate, _truncate_all
-from tests.factories import create_event, event_body
+from tests.factories import create_event, event_body, source_body
 from tests.pg_cluster import PgCluster, pg_cluster, postgres_bin
 from tests.served import HOST, ServedApp, flask_command, free_port, served_app
 from timeline import create_app, replica
@@ -279,6 +279,18 @@ def test_a_client_reads_its_own_writes_while_the_replica_lags(replicated: Replic
     # it does not see the other editor's event, which has not reached it.
     assert _ids(client, editor) == [event["id"]]
     assert sorted(_ids(client, replicated.editor2)) == sorted([other["id"], event["id"]])
+
+
+@POSTGRES_ONLY
+def test_a_client_reads_its_own_write_that_changed_no_event(replicated: Replicated) -> None:
+    """A new source gives out no feed position: the token's count covers it all the same."""
+    client = replicated.client
+    created = client.post(f"{API}/sources", json=source_body(), headers=replicated.editor)
+    assert created.status_code == 201, created.get_json()
+    path = f"{API}/sources/{created.get_json()['id']}"
+    mine = client.get(path, headers=replicated.editor)
+    assert (mine.status_code, mine.get_json()) == (200, created.get_json())
+    assert client.get(path).status_code == 404
 
 
 @POSTGRES_ONLY
