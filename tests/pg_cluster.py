@@ -13,7 +13,7 @@ import pwd
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,6 +41,8 @@ class PgCluster:
     bin_dir: Path
     data_dir: Path
     port: int
+    # Server settings beyond the defaults, such as wal_level=logical.
+    settings: tuple[tuple[str, str], ...] = ()
 
     @property
     def url(self) -> str:
@@ -48,6 +50,7 @@ class PgCluster:
 
     def start(self) -> None:
         options = f"-p {self.port} -k {self.data_dir} -c listen_addresses={HOST} -c fsync=off"
+        options += "".join(f" -c {name}={value}" for name, value in self.settings)
         log = self.data_dir / "server.log"
         self._pg_ctl("start", "-w", "-t", "30", "-l", str(log), "-o", options)
 
@@ -75,14 +78,15 @@ def _run(program: Path, *args: str) -> None:
 
 
 @contextlib.contextmanager
-def pg_cluster(bin_dir: Path) -> Iterator[PgCluster]:
-    """A new, started cluster (user postgres, trust on loopback), removed afterwards."""
+def pg_cluster(bin_dir: Path, settings: Mapping[str, str] | None = None) -> Iterator[PgCluster]:
+    """A new, started cluster (user postgres, trust on loopback) with ``settings``
+    (postgresql.conf names and values), removed afterwards."""
     home = Path(tempfile.mkdtemp(prefix="timeline-pg-"))
     try:
         if os.geteuid() == 0:
             user = pwd.getpwnam("postgres")
             os.chown(home, user.pw_uid, user.pw_gid)
-        cluster = PgCluster(bin_dir, home / "data", free_port())
+        cluster = PgCluster(bin_dir, home / "data", free_port(), tuple((settings or {}).items()))
         _run(
             bin_dir / "initdb",
             *("-D", str(cluster.data_dir), "-U", "postgres", "-A", "trust"),

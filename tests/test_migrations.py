@@ -689,6 +689,7 @@ class TestPendingSourceEdits:
         assert edited.headers["Citing-Events-Pending"] == "2"
 
         with fresh_app.app_context():
+            downgrade(revision="0009")
             with db.engine.connect() as connection:
                 before = _snapshot(connection)
             capsys.readouterr()

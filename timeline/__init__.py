@@ -19,6 +19,7 @@ from . import (
     http,
     limits,
     page,
+    replica,
     rerender,
     schema_version,
     security,
@@ -50,6 +51,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         )
 
     init_database(app)
+    replica.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS, render_as_batch=True)
     register_blueprints(TimelineApi(app))
     docs.init_app(app)

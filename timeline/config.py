@@ -8,6 +8,9 @@ from string import Formatter
 from typing import Any
 from urllib.parse import urlsplit
 
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
 
 def _flag(name: str, default: bool = False) -> bool:
     value = os.environ.get(name)
@@ -80,6 +83,37 @@ def cors_origins(value: str | None) -> str | list[str]:
     return origins
 
 
+def database_read_url(value: str | None, primary_url: str) -> str | None:
+    """DATABASE_READ_URL, checked: a PostgreSQL URL with a database name, given only
+    when DATABASE_URL is PostgreSQL too (a replica of the system of record)."""
+    if not value or not value.strip():
+        return None
+    example = "postgresql+psycopg://timeline@replica.example.org:5432/timeline"
+    try:
+        url = make_url(value.strip())
+    except ArgumentError:
+        url = None
+    if url is None or url.get_backend_name() != "postgresql" or not url.database:
+        raise ValueError(
+            f"DATABASE_READ_URL must be a PostgreSQL URL with a database name, such as "
+            f"{example} (got {_without_password(value)!r})."
+        )
+    if make_url(primary_url).get_backend_name() != "postgresql":
+        raise ValueError(
+            "DATABASE_READ_URL (a read replica) needs DATABASE_URL to be PostgreSQL too; "
+            "unset DATABASE_READ_URL to serve everything from one database."
+        )
+    return value.strip()
+
+
+def _without_password(value: str) -> str:
+    """A database URL as it may be shown in an error: without its password."""
+    try:
+        return make_url(value.strip()).render_as_string(hide_password=True)
+    except ArgumentError:
+        return value.split("@")[-1] if "@" in value else value
+
+
 def _whole_number(name: str, default: int = 0, minimum: int = 0) -> int:
     value = os.environ.get(name, "").strip()
     if not value:
@@ -101,6 +135,26 @@ def settings(instance_path: str) -> dict[str, Any]:
         "DATABASE_LOCK_TIMEOUT": _whole_number("DATABASE_LOCK_TIMEOUT", 3000, minimum=1),
         "DATABASE_STATEMENT_TIMEOUT": _whole_number("DATABASE_STATEMENT_TIMEOUT", 10000, minimum=1),
         "SQLITE_BUSY_TIMEOUT": _whole_number("SQLITE_BUSY_TIMEOUT", 5000, minimum=1),
+        # PostgreSQL connections each worker process keeps open (the pool), and how many
+        # more it may open at busy times; a request that finds all of them in use waits
+        # up to DATABASE_CONNECT_TIMEOUT, then is a 503. A server's total is workers x
+        # (size + overflow), which every host's total must keep under max_connections.
+        "DATABASE_POOL_SIZE": _whole_number("DATABASE_POOL_SIZE", 5, minimum=1),
+        "DATABASE_MAX_OVERFLOW": _whole_number("DATABASE_MAX_OVERFLOW", 10),
+        # A PostgreSQL read replica (timeline/replica.py): GET and HEAD requests read
+        # there, except a client's reads until the replica has its last write, which
+        # read the primary (DATABASE_URL) like every write. Unset: one database.
+        "DATABASE_READ_URL": os.environ.get("DATABASE_READ_URL"),
+        # The replica's own pool, per worker process; unset, the primary's sizes.
+        "DATABASE_READ_POOL_SIZE": _whole_number(
+            "DATABASE_READ_POOL_SIZE", _whole_number("DATABASE_POOL_SIZE", 5, minimum=1), minimum=1
+        ),
+        "DATABASE_READ_MAX_OVERFLOW": _whole_number(
+            "DATABASE_READ_MAX_OVERFLOW", _whole_number("DATABASE_MAX_OVERFLOW", 10)
+        ),
+        # When the replica does not answer, a worker reads the primary for this many
+        # seconds before it tries the replica again.
+        "DATABASE_READ_RETRY_SECONDS": _whole_number("DATABASE_READ_RETRY_SECONDS", 5, minimum=1),
         # Reads are public unless the operator turns that off.
         "READS_REQUIRE_TOKEN": _flag("READS_REQUIRE_TOKEN"),
         # Four eyes: a reviewer may not review their own event unless this is set.

@@ -1,16 +1,17 @@
-"""The SQLAlchemy extension, the engine settings each database needs, and what a
-failing database means for a request."""
+"""The SQLAlchemy extension, the engine settings each database needs, which
+database a request's queries go to, and what a failing database means for a request."""
 
 from __future__ import annotations
 
 import contextlib
 import contextvars
 import sqlite3
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, cast
 
-from flask import Flask, has_request_context, request
+from flask import Flask, current_app, has_app_context, has_request_context, request
 from flask_sqlalchemy import SQLAlchemy
+from flask_sqlalchemy.session import Session
 from sqlalchemy import Delete, event, insert
 from sqlalchemy.dialects.postgresql import Insert as PostgresqlInsert
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -22,9 +23,37 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from .models import Base
 
-db = SQLAlchemy(model_class=Base)
-
 _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# app.extensions key of the function that gives the engine of a read request's
+# query of a mapper (or of none), or None for the primary's (timeline/replica.py).
+READ_ENGINE = "timeline_read_engine"
+
+
+class RoutingSession(Session):
+    """The request's session: a read request's queries go where the app's read
+    router says (a replica), everything else to the primary (DATABASE_URL)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._read_engine: Callable[[Any], Engine | None] | None = (
+            current_app.extensions.get(READ_ENGINE) if has_app_context() else None
+        )
+
+    def get_bind(
+        self,
+        mapper: Any | None = None,
+        clause: Any | None = None,
+        bind: Engine | Connection | None = None,
+        **kwargs: Any,
+    ) -> Engine | Connection:
+        if bind is None and self._read_engine is not None and _is_read_request():
+            engine = self._read_engine(mapper)
+            if engine is not None:
+                return engine
+        return super().get_bind(mapper, clause, bind, **kwargs)
+
+
+db = SQLAlchemy(model_class=Base, session_options={"class_": RoutingSession})
 
 # PostgreSQL errors that say the database is down, restarting or busy, not that
 # the request is wrong: class 08 (connection exceptions) and these.
@@ -41,20 +70,26 @@ _TRANSIENT_SQLSTATES = frozenset(
 _SQLITE_BUSY_CODES = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
 
 
-def engine_options(config: Mapping[str, Any]) -> dict[str, Any]:
-    """SQLAlchemy engine options for the configured database.
+def engine_options(config: Mapping[str, Any], *, read: bool = False) -> dict[str, Any]:
+    """SQLAlchemy engine options for the configured database, or with ``read`` for
+    the read replica (DATABASE_READ_URL), which has a pool of its own.
 
     PostgreSQL: a dead pooled connection (after a restart) is replaced before use,
-    and connecting, waiting for a lock and running a statement are each bounded.
+    connecting, waiting for a lock and running a statement are each bounded, and
+    the pool holds the configured number of connections per process.
     """
-    if make_url(config["SQLALCHEMY_DATABASE_URI"]).get_backend_name() != "postgresql":
+    url = config["DATABASE_READ_URL"] if read else config["SQLALCHEMY_DATABASE_URI"]
+    if make_url(url).get_backend_name() != "postgresql":
         return {}
+    prefix = "DATABASE_READ_" if read else "DATABASE_"
     bounds = (
         f"-c lock_timeout={config['DATABASE_LOCK_TIMEOUT']} "
         f"-c statement_timeout={config['DATABASE_STATEMENT_TIMEOUT']}"
     )
     return {
         "pool_pre_ping": True,
+        "pool_size": config[prefix + "POOL_SIZE"],
+        "max_overflow": config[prefix + "MAX_OVERFLOW"],
         # Waiting for a pooled connection (all in use by requests that wait on a lock)
         # is bounded like waiting for a new one.
         "pool_timeout": config["DATABASE_CONNECT_TIMEOUT"],
@@ -139,6 +174,10 @@ def writing() -> Iterator[None]:
 
 def _is_write_request() -> bool:
     return _WRITING.get() or (has_request_context() and request.method not in _READ_METHODS)
+
+
+def _is_read_request() -> bool:
+    return has_request_context() and request.method in _READ_METHODS
 
 
 def configure_sqlite(engine: Engine, busy_timeout: int) -> None:

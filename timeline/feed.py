@@ -35,6 +35,7 @@ from .domain.feed import change_kind
 from .errors import Conflict
 from .models import AnyEvent, Event, FeedEntry, FeedEntryPair, FeedHead, utcnow
 from .read_model import pair_filter
+from .replica import read_primary_instead
 
 
 @dataclass
@@ -139,6 +140,9 @@ def feed_page(args: dict[str, Any]) -> FeedPage:
     since = decode_cursor(args["since"], SEQ_KEY, parameter="since")[0] if "since" in args else 0
     # Read first, in a statement of its own: every entry up to it has committed.
     head = last_position(None)
+    if since > head and read_primary_instead():
+        # A replica behind the database that gave out the cursor: read the primary.
+        head = last_position(None)
     if since > head:
         # A position the feed has not reached: not given out by this database (one
         # restored from a backup, say). Waiting for it would skip what comes before.

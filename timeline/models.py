@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     CheckConstraint,
     DateTime,
     Float,
@@ -78,6 +79,10 @@ class ApiToken(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[dt.datetime | None]
+    # How many write requests made with the token have committed, counted in each
+    # write's own transaction: a read replica whose copy of the count is lower has
+    # not applied the token's last write yet (timeline/replica.py).
+    writes: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
 class Source(Base):

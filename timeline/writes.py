@@ -1,10 +1,11 @@
 """What every write shares: one transaction, preconditions and idempotent creates.
 
 A write view never commits itself. ``write_operation`` commits once the
-response is built, or rolls everything back, so a failed request leaves
-nothing half-written; a transaction that PostgreSQL aborts to break a deadlock
-is run again. With ``Idempotency-Key`` a create's response is stored in the
-same transaction as what it created, and a retry gets that response back.
+response is built (counting the write against its token, for read replicas),
+or rolls everything back, so a failed request leaves nothing half-written; a
+transaction that PostgreSQL aborts to break a deadlock is run again. With
+``Idempotency-Key`` a create's response is stored in the same transaction as
+what it created, and a retry gets that response back.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from .errors import (
 )
 from .limits import WRITES, rate_limited
 from .models import Event, IdempotencyRecord, Source, utcnow
+from .replica import count_write
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -158,6 +160,7 @@ def _run_once(view: Callable[..., Any], idempotent: bool, *args: Any, **kwargs: 
             response = view(*args, **kwargs)
             if key is not None:
                 _store_response(key, response)
+            count_write()  # late: the token's row stays locked only until the commit
             db.session.commit()
     except StaleDataError:
         db.session.rollback()
