@@ -1,15 +1,22 @@
 """Benchmark of the timeline read path: prints figures, asserts nothing.
 
-    python bench/read_path.py [--events 200000] [--database-url URL] [--seconds 3]
+    python bench/read_path.py [--events 200000] [--database-url URL] [--seconds 3] [--rounds 5]
 
 Loads N events into one pair (documents rendered by the real event schema, then
 copied with new ids and dates, which is what the read path sees), then measures
 in one run, with the same in-process WSGI client:
 
-- a trivial endpoint of the same app (GET /api/v1/health),
+- a trivial endpoint of the same app: a route added for the benchmark that
+  answers a constant JSON body without touching the database, so that it pays
+  exactly the request pipeline (every hook, header and teardown) and nothing else,
+- the health check (GET /api/v1/health), which also queries the database twice,
 - the first page of GET /api/v1/timelines/IN-RU (limit 50),
 - a page near the end, reached by a cursor (the depth must not cost more),
 - the floor: the same rows read with the raw driver and encoded with orjson.
+
+The targets: the page answers at least 90% of the trivial endpoint's request
+rate, and the page's own work (page minus trivial, in microseconds) is at most
+1.5 times the floor.
 
 With --database-url (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/bench) the
 database must exist and be empty; it is migrated first. Without, a temporary
@@ -31,12 +38,14 @@ from flask_migrate import upgrade
 from sqlalchemy import insert, select
 
 from timeline import create_app, services
+from timeline.api import json_response
 from timeline.cursors import encode_cursor
 from timeline.db import db
 from timeline.domain.countries import country
 from timeline.models import Event, PairEvent
 
 PAGE = 50
+TRIVIAL = "/api/v1/bench-trivial"
 
 
 def load(app, total: int) -> float:
@@ -96,6 +105,7 @@ def load(app, total: int) -> float:
                         "last_day": first_day,
                         "year": 2000 + i // 100_000,
                         "claim_status": "unverified",
+                        "updated_at": template.created_at,
                         "document": rendered,
                     }
                 )
@@ -118,12 +128,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=200_000)
     parser.add_argument("--database-url")
-    parser.add_argument("--seconds", type=float, default=3.0)
+    parser.add_argument("--seconds", type=float, default=3.0, help="per figure, in all rounds")
+    parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="timeline-bench-"))
     url = args.database_url or f"sqlite:///{workdir / 'bench.db'}"
     app = create_app({"SQLALCHEMY_DATABASE_URI": url})
+    app.add_url_rule(TRIVIAL, "bench_trivial", lambda: json_response(b'{"status":"ok"}'))
     with app.app_context():
         upgrade()
         dialect = db.engine.dialect.name
@@ -160,21 +172,31 @@ def main() -> None:
         rows = cursor.fetchall()
         return orjson.dumps({"items": [orjson.Fragment(r[0]) for r in rows[:PAGE]]})
 
-    figures = {
-        "trivial endpoint (GET /health)": rate(lambda: client.get("/api/v1/health"), args.seconds),
-        "timeline page 1": rate(
-            lambda: client.get(f"/api/v1/timelines/IN-RU?limit={PAGE}"), args.seconds
-        ),
-        "timeline page near the end": rate(lambda: client.get(deep_url), args.seconds),
-        "floor: raw driver + orjson": rate(floor, args.seconds),
+    assert client.get(TRIVIAL).status_code == 200
+    calls: dict[str, Callable[[], object]] = {
+        "trivial endpoint": lambda: client.get(TRIVIAL),
+        "health (GET /api/v1/health)": lambda: client.get("/api/v1/health"),
+        "timeline page 1": lambda: client.get(f"/api/v1/timelines/IN-RU?limit={PAGE}"),
+        "timeline page near the end": lambda: client.get(deep_url),
+        "floor: raw driver + orjson": floor,
     }
+    # Interleaved rounds, the best of each: the figures see the same load on a
+    # shared machine, and a burst of other work does not count against one of them.
+    figures = dict.fromkeys(calls, 0.0)
+    for _ in range(args.rounds):
+        for name, call in calls.items():
+            figures[name] = max(figures[name], rate(call, args.seconds / args.rounds))
     raw.close()
     for name, value in figures.items():
-        print(f"{name:34} {value:10,.0f} /s")
-    page1 = figures["timeline page 1"]
-    print(f"page 1 / trivial endpoint:     {page1 / figures['trivial endpoint (GET /health)']:.2f}")
-    print(f"page near the end / page 1:    {figures['timeline page near the end'] / page1:.2f}")
-    print(f"floor / page 1 (cost ratio):   {figures['floor: raw driver + orjson'] / page1:.2f}")
+        print(f"{name:34} {value:10,.0f} /s {1e6 / value:10,.1f} µs")
+    trivial, page1 = figures["trivial endpoint"], figures["timeline page 1"]
+    own_work = 1e6 / page1 - 1e6 / trivial
+    floor_us = 1e6 / figures["floor: raw driver + orjson"]
+    print(f"page 1 / trivial endpoint (rate):  {page1 / trivial:.2f}  (target >= 0.90)")
+    health = figures["health (GET /api/v1/health)"]
+    print(f"page 1 / health (rate):            {page1 / health:.2f}")
+    print(f"(page 1 - trivial) / floor (µs):   {own_work / floor_us:.2f}  (target <= 1.5)")
+    print(f"page near the end / page 1 (rate): {figures['timeline page near the end'] / page1:.2f}")
     with app.app_context():
         db.engine.dispose()
 
