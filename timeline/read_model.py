@@ -87,7 +87,9 @@ def _timeline_rows(event: Event) -> list[dict[str, Any]]:
     ]
 
 
+@functools.lru_cache(maxsize=1024)
 def pair_json(pair: CountryPair) -> dict[str, Any]:
+    """The pair as pages and summaries show it, dumped once per pair (callers only read it)."""
     return {"id": pair.id, "countries": _COUNTRY_SCHEMA.dump(pair.countries)}
 
 
