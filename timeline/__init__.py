@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from inspect import iscoroutinefunction
 from typing import Any
 
 from flask import Flask
@@ -33,8 +35,33 @@ migrate = Migrate()
 MIGRATIONS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "migrations")
 
 
+class TimelineFlask(Flask):
+    """Flask, deciding once per function whether it is a coroutine function.
+
+    Flask asks ``ensure_sync`` about every hook and view layer on every request
+    (some 25 times for a read: before, after and teardown hooks, flask-smorest's
+    decorators, the MethodView), and each answer inspects the function's code
+    flags anew. The answer never changes: it is kept by the function (a bound
+    method's, since MethodView binds its methods to a new view object per request).
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._coroutine_functions: dict[object, bool] = {}
+
+    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        key = getattr(func, "__func__", func)
+        try:
+            is_coroutine = self._coroutine_functions[key]
+        except KeyError:
+            is_coroutine = self._coroutine_functions[key] = iscoroutinefunction(func)
+        except TypeError:  # not hashable: nothing to remember it by
+            return super().ensure_sync(func)
+        return self.async_to_sync(func) if is_coroutine else func
+
+
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
-    app = Flask(__name__, instance_relative_config=True)
+    app = TimelineFlask(__name__, instance_relative_config=True)
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.from_mapping(settings(app.instance_path))
     # Keys in the order the schemas declare them, as in the stored documents.

@@ -24,7 +24,9 @@ still gets a 304.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import time
 from collections.abc import Callable
 from enum import StrEnum
 from importlib import metadata
@@ -32,6 +34,7 @@ from typing import Any, TypeVar
 
 from flask import Flask, Response, current_app, request
 from flask_smorest import Blueprint
+from werkzeug.http import http_date
 
 from .domain.countries import CountryPair
 from .feed import last_position
@@ -171,6 +174,12 @@ def _declared_policy() -> CachePolicy | None:
     return getattr(method, "cache_policy", None)
 
 
+@functools.lru_cache(maxsize=2)
+def _http_date(second: int) -> str:
+    """The Date header for a second since the epoch, formatted once per second."""
+    return http_date(second)
+
+
 def apply_cache_policy(response: Response) -> Response:
     if not request.path.startswith("/api/") or request.method == "OPTIONS":
         return response
@@ -179,6 +188,8 @@ def apply_cache_policy(response: Response) -> Response:
     if policy is PUBLIC:
         if response.status_code == 200 and not response.is_streamed:
             response.add_etag()  # unless the view gave its own
+            if "Date" not in response.headers:  # make_conditional would format it anew
+                response.headers["Date"] = _http_date(int(time.time()))
             response.make_conditional(request)
         response.headers["Cache-Control"] = public_cache_control(config)
         if config["READS_REQUIRE_TOKEN"]:

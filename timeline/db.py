@@ -7,6 +7,8 @@ import contextlib
 import contextvars
 import sqlite3
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, cast
 
 from flask import Flask, current_app, has_app_context, has_request_context, request
@@ -17,7 +19,7 @@ from sqlalchemy.dialects.postgresql import Insert as PostgresqlInsert
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.engine import Connection, CursorResult, Engine, make_url
+from sqlalchemy.engine import Connection, CursorResult, Dialect, Engine, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
@@ -226,9 +228,55 @@ def is_transient_failure(error: BaseException) -> bool:
     return isinstance(error, OperationalError)
 
 
+@dataclass(frozen=True)
+class ReadConnection:
+    """A connection to run one read statement on with the driver's own cursor."""
+
+    dbapi: Any  # the pool's proxy of the driver's connection: cursor(), dbapi_connection
+    dialect: Dialect
+    invalidate: Callable[[BaseException], None]  # a connection the database dropped
+
+
+@contextmanager
+def read_connection() -> Iterator[ReadConnection]:
+    """The connection for one read statement of a request.
+
+    Within the session's transaction (the request has already used the session,
+    e.g. to check a token) it is the session's connection, so that the read sees
+    what the transaction sees. Otherwise the statement does not need a session:
+    it runs on a connection of its own from the pool, with the driver in
+    autocommit mode (one SELECT is its own consistent snapshot). That spares a
+    request the Session and its transaction, made and torn down for one statement,
+    and on PostgreSQL the BEGIN and ROLLBACK round trips. The pool still pings a
+    PostgreSQL connection before handing it out. With a read replica
+    (DATABASE_READ_URL) it is always the session's, which chooses the database.
+    """
+    in_transaction = db.session.registry.has() and db.session().in_transaction()
+    if in_transaction or current_app.config["DATABASE_READ_URL"]:
+        connection = db.session.connection()
+        yield ReadConnection(connection.connection, connection.dialect, connection.invalidate)
+        return
+    # A Connection, not the pool's raw one: failing to connect is then SQLAlchemy's
+    # error like any other (a 503, not a 500), and a dropped connection is invalidated.
+    with db.engine.connect() as connection:
+        # SQLite's driver connections are in autocommit mode already (configure_sqlite).
+        driver: Any = None
+        if connection.dialect.name == "postgresql":
+            driver = connection.connection.driver_connection
+            driver.autocommit = True
+        try:
+            yield ReadConnection(connection.connection, connection.dialect, connection.invalidate)
+        finally:
+            if driver is not None and not connection.invalidated:
+                driver.autocommit = False
+
+
 def release_session(_error: BaseException | None = None) -> None:
     """End the request's session; a connection the database dropped is discarded
-    rather than rolled back, so that teardown cannot fail a response."""
+    rather than rolled back, so that teardown cannot fail a response. A request
+    that never used the session has none to end (and gets none made for this)."""
+    if not db.session.registry.has():
+        return
     try:
         db.session.close()
     except SQLAlchemyError:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import io
 from typing import IO
 
 from flask import Flask, current_app, request
 from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.sansio.utils import get_current_url
 from werkzeug.wsgi import get_content_length
 
 from .auth import require_token_for_reads
@@ -96,8 +98,17 @@ def public_url(path: str) -> str:
     """The absolute URL of ``path``, a path of this app (as ``request.path`` gives it):
     under PUBLIC_BASE_URL when set, else under the request's own scheme and host
     (which come from X-Forwarded-* only when TRUSTED_PROXIES says to believe them)."""
-    base = current_app.config["PUBLIC_BASE_URL"] or request.root_url.rstrip("/")
+    base = current_app.config["PUBLIC_BASE_URL"] or _root_url(
+        request.scheme, request.host, request.root_path
+    )
     return base + path
+
+
+@functools.lru_cache(maxsize=64)
+def _root_url(scheme: str, host: str, root_path: str) -> str:
+    """``request.root_url`` without its trailing slash, built (and IRI-decoded)
+    once per scheme, host and root path rather than for each page's Link header."""
+    return get_current_url(scheme, host, root_path).rstrip("/")
 
 
 def init_app(app: Flask) -> None:

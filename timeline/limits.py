@@ -99,6 +99,13 @@ def _mark_of_request() -> _Mark | None:
     return mark if isinstance(mark, _Mark) else None
 
 
+def _spends_no_budget() -> bool:
+    """Whether no limit applies to this request: Flask-Limiter then skips its own
+    work (resolving and parsing every application limit, for each request)."""
+    mark = _mark_of_request()
+    return mark is None or (mark.when is not None and not mark.when())
+
+
 def _exempt_from(budget: Budget) -> Callable[[], bool]:
     def exempt() -> bool:
         mark = _mark_of_request()
@@ -167,5 +174,6 @@ def init_app(app: Flask) -> None:
             for budget in BUDGETS
         ],
     )
+    limiter.request_filter(_spends_no_budget)
     limiter.init_app(app)
     app.register_error_handler(RateLimitExceeded, _too_many_requests)

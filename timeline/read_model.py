@@ -36,7 +36,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 
 from .compiled_dump import compile_dump
 from .cursors import PAIR_LIST_KEY, SEQ_KEY, TIMELINE_KEY, decode_cursor, encode_cursor
-from .db import db, insert_rows
+from .db import db, insert_rows, read_connection
 from .domain.claims import ClaimStatus
 from .domain.countries import CountryPair, pair_ids
 from .domain.dates import PartialDate, day_from_ordinal
@@ -136,7 +136,9 @@ def _timeline_rows(event: AnyEvent) -> list[dict[str, Any]]:
     ]
 
 
+@functools.lru_cache(maxsize=1024)
 def pair_json(pair: CountryPair) -> dict[str, Any]:
+    """The pair as pages and summaries show it, dumped once per pair (callers only read it)."""
     return {"id": pair.id, "countries": _COUNTRY_SCHEMA.dump(pair.countries)}
 
 
@@ -261,7 +263,7 @@ def _compiled(stmt: PageSelect, dialect: Dialect) -> SQLCompiler:
 
 
 def _fetch(stmt: PageSelect, params: dict[str, Any]) -> Sequence[Any]:
-    """A page's rows, read with the driver's cursor on the session's connection.
+    """A page's rows, read with the driver's cursor (``db.read_connection``).
 
     SQLAlchemy's execution (cache key, context, Row objects) costs more than the
     query itself for a page of plain text and integer columns (about an eighth of
@@ -269,32 +271,32 @@ def _fetch(stmt: PageSelect, params: dict[str, Any]) -> Sequence[Any]:
     directly. None of these columns' types converts values on the way in or out.
     Driver errors are still raised as SQLAlchemy's DBAPIError.
     """
-    connection = db.session.connection()
-    dialect = connection.dialect
-    compiled = _compiled(stmt, dialect)
-    values: Any = compiled.construct_params(params)
-    if compiled.positional:
-        values = [values[name] for name in compiled.positiontup or ()]
-    cursor = connection.connection.cursor()
-    try:
-        cursor.execute(compiled.string, values)
-        return cursor.fetchall()
-    except dialect.loaded_dbapi.Error as error:
-        # As SQLAlchemy's own execution does: a connection the database dropped
-        # is invalidated, so that neither teardown nor the pool uses it again.
-        lost = dialect.is_disconnect(error, connection.connection.dbapi_connection, cursor)
-        if lost:
-            connection.invalidate(error)
-        raise DBAPIError.instance(
-            compiled.string,
-            values,
-            error,
-            dialect.loaded_dbapi.Error,
-            connection_invalidated=lost,
-            dialect=dialect,
-        ) from error
-    finally:
-        cursor.close()
+    with read_connection() as connection:
+        dialect = connection.dialect
+        compiled = _compiled(stmt, dialect)
+        values: Any = compiled.construct_params(params)
+        if compiled.positional:
+            values = [values[name] for name in compiled.positiontup or ()]
+        cursor = connection.dbapi.cursor()
+        try:
+            cursor.execute(compiled.string, values)
+            return cursor.fetchall()
+        except dialect.loaded_dbapi.Error as error:
+            # As SQLAlchemy's own execution does: a connection the database dropped
+            # is invalidated, so that neither teardown nor the pool uses it again.
+            lost = dialect.is_disconnect(error, connection.dbapi.dbapi_connection, cursor)
+            if lost:
+                connection.invalidate(error)
+            raise DBAPIError.instance(
+                compiled.string,
+                values,
+                error,
+                dialect.loaded_dbapi.Error,
+                connection_invalidated=lost,
+                dialect=dialect,
+            ) from error
+        finally:
+            cursor.close()
 
 
 def timeline_page(pair: CountryPair, args: dict[str, Any]) -> Page:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import weakref
 from typing import Any
 from urllib.parse import urlencode
 
@@ -24,7 +26,18 @@ JSON = "application/json"
 class _QueryArgs(MultiDictProxy):
     """The query string as webargs sees it, with a cheap miss: werkzeug's
     ``MultiDict.get`` raises and catches an HTTPException for each absent key, and
-    marshmallow looks up every field of the schema, given or not."""
+    marshmallow looks up every field of the schema, given or not. Which of a
+    schema's parameters take several values is worked out once per schema, not
+    for each request."""
+
+    # By schema; the parser's known_multi_fields never change.
+    _MULTIPLE_KEYS: weakref.WeakKeyDictionary[ma.Schema, set[str]] = weakref.WeakKeyDictionary()
+
+    def _collect_multiple_keys(self, schema: ma.Schema) -> set[str]:
+        keys = self._MULTIPLE_KEYS.get(schema)
+        if keys is None:
+            keys = self._MULTIPLE_KEYS[schema] = super()._collect_multiple_keys(schema)
+        return keys
 
     def __getitem__(self, key: str) -> Any:
         if key not in self.data:
@@ -76,6 +89,12 @@ class ApiBlueprint(Blueprint):
         return declare
 
 
+@functools.lru_cache(maxsize=256)
+def _declared_parameters(schema: ma.Schema) -> dict[str, ma.fields.Field]:
+    """A query schema's fields by parameter name (worked out once per schema)."""
+    return {field.data_key or name: field for name, field in schema.load_fields.items()}
+
+
 def _check_query_string() -> None:
     view_class = getattr(current_app.view_functions.get(request.endpoint or ""), "view_class", None)
     if view_class is None or request.method == "OPTIONS" or not request.args:
@@ -83,11 +102,7 @@ def _check_query_string() -> None:
     # MethodView answers HEAD with get unless it has a head of its own.
     method = getattr(view_class, request.method.lower(), None) or getattr(view_class, "get", None)
     schema: ma.Schema | None = getattr(method, "query_schema", None)
-    declared = (
-        {field.data_key or name: field for name, field in schema.load_fields.items()}
-        if schema is not None
-        else {}
-    )
+    declared = _declared_parameters(schema) if schema is not None else {}
     errors: dict[str, list[str]] = {}
     for name, values in request.args.lists():
         field = declared.get(name)
