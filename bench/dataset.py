@@ -220,7 +220,7 @@ def post_reviews(reviews: Mapping[str, str], *, batch_size: int = 500) -> int:
                 .options(selectinload(Event.citations))
             )
             for event in events:
-                status = ClaimStatus(reviews[event.external_id])
+                status = ClaimStatus(reviews[str(event.external_id)])
                 services.post_review(event, status, "Reviewed for the benchmark.", REVIEWER)
                 posted += 1
             db.session.commit()

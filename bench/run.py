@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
 import http.client
 import math
 import os
@@ -56,7 +57,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 from dataset import Shape, generate, post_reviews
@@ -110,6 +111,7 @@ def _rank(ordered: Sequence[float], quantile: float) -> float:
     return ordered[max(0, math.ceil(quantile * len(ordered)) - 1)]
 
 
+T = TypeVar("T")
 # A cell: a figure, or why there is none.
 Cell = Timing | float | str | None
 
@@ -123,7 +125,7 @@ def _error(error: BaseException) -> str:
     return f"error: {type(error).__name__}" + (f": {message[0][:80]}" if message else "")
 
 
-def attempt(measure: Callable[[], Cell]) -> Cell:
+def attempt(measure: Callable[[], T]) -> T | str:
     """The measurement, or its error as the cell's text."""
     try:
         return measure()
@@ -153,9 +155,9 @@ def sample(call: Callable[[], object], limits: Limits) -> Timing:
     return Timing.of(durations)
 
 
-def items_in(body: bytes) -> int | None:
-    """How many items (or rows, for Datasette) a page holds."""
-    document = orjson.loads(body)
+def items_in(fetch: Callable[[], bytes]) -> int | None:
+    """How many items (or rows, for Datasette) the page that ``fetch`` gets holds."""
+    document = orjson.loads(fetch())
     for key in ("items", "rows"):
         if isinstance(document, dict) and isinstance(document.get(key), list):
             return len(document[key])
@@ -342,7 +344,13 @@ def floor_timings(url: str, pair: str, queries: Sequence[Query], limits: Limits)
     """Each page query's floor: the driver alone on the plain copy, then orjson."""
     engine = create_engine(url)
     raw = engine.raw_connection()
-    placeholder = "?" if engine.dialect.name == "sqlite" else "%s"
+    placeholder = "?"
+    if engine.dialect.name == "postgresql":
+        placeholder = "%s"
+        # Planned for each pair's own statistics: psycopg's prepared statements get a
+        # generic plan after a few runs, which for a big pair is a bitmap scan and a
+        # sort of all its rows (tens of ms), not the index range scan the floor is.
+        raw.driver_connection.prepare_threshold = None  # type: ignore[union-attr]
     cells: dict[str, Cell] = {}
     try:
         cursor = raw.cursor()
@@ -369,7 +377,7 @@ def floor_timings(url: str, pair: str, queries: Sequence[Query], limits: Limits)
                     }
                 )
 
-            cells[query.label] = attempt(lambda page=page: sample(page, limits))
+            cells[query.label] = attempt(functools.partial(sample, page, limits))
         raw.rollback()
     finally:
         raw.close()
@@ -433,7 +441,7 @@ def datasette_row(sqlite_database: Path, work: Path, pair: str, limits: Limits, 
 def over_http(row: Row, port: int, limits: Limits) -> None:
     client = KeepAlive(port)
     try:
-        row.items = attempt(lambda: items_in(client.get(row.path)))  # type: ignore[arg-type,return-value]
+        row.items = attempt(functools.partial(items_in, functools.partial(client.get, row.path)))
         row.http = attempt(lambda: sample(lambda: client.get(row.path), limits))
     finally:
         client.close()
@@ -495,12 +503,13 @@ def measure_database(
                 workers=args.workers,
                 settings={"RATELIMIT_ENABLED": "0"},
                 app="bench.trivial:app",
+                migrate=False,
             ) as served:
                 for query, row in zip(queries, report.rows, strict=True):
                     over_http(row, served.port, limits)
                     if query.wrk:
                         row.rate = attempt(
-                            lambda query=query: wrk.rate(served.base_url + query.path)
+                            functools.partial(wrk.rate, served.base_url + query.path)
                         )
         except FAILURES as error:
             report.notes.append(f"Serving with gunicorn failed: {_error(error)}")
@@ -522,8 +531,9 @@ def _in_process(url: str, rows: Sequence[Row], limits: Limits) -> None:
 
     try:
         for row in rows:
-            row.items = attempt(lambda row=row: items_in(get(row.path)))  # type: ignore[misc]
-            row.in_process = attempt(lambda row=row: sample(lambda: get(row.path), limits))
+            call = functools.partial(get, row.path)
+            row.items = attempt(functools.partial(items_in, call))
+            row.in_process = attempt(functools.partial(sample, call, limits))
     finally:
         with app.app_context():
             db.engine.dispose()
@@ -673,7 +683,9 @@ def _postgres_version(url: str) -> str:
 
 
 def environment(postgres: str | None, wrk: Wrk, args: argparse.Namespace) -> list[str]:
-    memory = _first_line("/proc/meminfo", "MemTotal")
+    memory = _first_line("/proc/meminfo", "MemTotal")  # "16318448 kB"
+    if memory and memory.endswith(" kB") and memory[:-3].isdigit():
+        memory = f"{int(memory[:-3]) / 1024**2:.1f} GiB RAM"
     wrk_version = "not installed"
     if wrk.path:
         said = subprocess.run([wrk.path, "-v"], capture_output=True, text=True, check=False)
@@ -721,6 +733,12 @@ def _sizes(text_: str) -> list[int]:
     return sizes
 
 
+def _positive(text_: str) -> int:
+    if not text_.strip().isdigit() or int(text_) < 1:
+        raise argparse.ArgumentTypeError(f"a whole number of at least 1 (got {text_!r})")
+    return int(text_)
+
+
 def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--sizes", type=_sizes, default=[10_000, 100_000, 1_000_000])
@@ -730,13 +748,13 @@ def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
         default=DEFAULT_POSTGRES,
         help="a PostgreSQL database to create (when missing) and empty; '' for SQLite only",
     )
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
-    parser.add_argument("--batch-size", type=int, default=1000, help="the import's batch")
-    parser.add_argument("--samples", type=int, default=200)
+    parser.add_argument("--workers", type=_positive, default=2, help="gunicorn workers")
+    parser.add_argument("--batch-size", type=_positive, default=1000, help="the import's batch")
+    parser.add_argument("--samples", type=_positive, default=200)
     parser.add_argument("--seconds-per-query", type=float, default=5.0)
     parser.add_argument("--wrk-seconds", type=float, default=10.0, help="0: no wrk")
-    parser.add_argument("--wrk-connections", type=int, default=16)
-    parser.add_argument("--wrk-threads", type=int, default=2)
+    parser.add_argument("--wrk-connections", type=_positive, default=16)
+    parser.add_argument("--wrk-threads", type=_positive, default=2)
     parser.add_argument("--work-dir", type=Path, default=ROOT / "build" / "bench")
     parser.add_argument("--results", type=Path, default=ROOT / "bench" / "RESULTS.md")
     args = parser.parse_args(argv)

@@ -112,10 +112,12 @@ def served_app(
     workers: int = 2,
     settings: Mapping[str, str] | None = None,
     app: str = "app:app",
+    migrate: bool = True,
 ) -> Iterator[ServedApp]:
     """Migrate the database, serve the app on it as `make run` does (gunicorn.conf.py)
     with ``settings`` as extra environment variables, and stop the server afterwards.
-    ``app`` is the WSGI app gunicorn serves (module:name).
+    ``app`` is the WSGI app gunicorn serves (module:name); ``migrate=False`` serves a
+    database that is migrated already.
 
     The server must not have logged a traceback by the time the block ends.
     """
@@ -129,7 +131,8 @@ def served_app(
         "RATELIMIT_ENABLED": "0",
         **(settings or {}),
     }
-    flask_command(env, "db", "upgrade")
+    if migrate:
+        flask_command(env, "db", "upgrade")
     port = free_port()
     log = log_dir / "gunicorn.log"
     command = [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py"]
