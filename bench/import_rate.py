@@ -60,16 +60,24 @@ class Imported:
     ok: bool
 
 
+def _last_words(output: str) -> str:
+    """The line of a command's output that says what happened: its last, but for
+    SQLAlchemy's link to its error page."""
+    lines = [line for line in output.strip().splitlines() if not line.startswith("(Background")]
+    return lines[-1] if lines else "(no output)"
+
+
 def timed_import(url: str, data: Path, batch_size: int) -> Imported:
     """Migrate the database, then import the file with the CLI, timed."""
     migrated = _flask(url, "db", "upgrade")
     if migrated.returncode:
-        return Imported(0.0, 0.0, migrated.stderr.strip().splitlines()[-1], ok=False)
+        return Imported(0.0, 0.0, _last_words(migrated.stderr), ok=False)
     started, cpu_before = time.perf_counter(), _children_cpu()
     result = _flask(url, "events", "import", str(data), "--batch-size", str(batch_size))
     seconds, cpu = time.perf_counter() - started, _children_cpu() - cpu_before
-    output = (result.stdout.strip() or result.stderr.strip() or "(no output)").splitlines()
-    return Imported(seconds, cpu, output[-1], ok=result.returncode == 0)
+    return Imported(
+        seconds, cpu, _last_words(result.stdout or result.stderr), ok=not result.returncode
+    )
 
 
 def measure(label: str, url: str, data: Path, events: int, batch_size: int) -> None:

@@ -758,6 +758,8 @@ def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--work-dir", type=Path, default=ROOT / "build" / "bench")
     parser.add_argument("--results", type=Path, default=ROOT / "bench" / "RESULTS.md")
     args = parser.parse_args(argv)
+    # Flask-SQLAlchemy reads a relative SQLite path from the app's instance folder.
+    args.work_dir = args.work_dir.resolve()
     args.command = "python bench/run.py " + " ".join(sys.argv[1:] if argv is None else argv)
     return args
 
@@ -793,7 +795,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         datasette: Row | None = None
         for name, url in databases:
             report = measure_database(name, url, data, shape, reviews, args, work)
-            if name == "SQLite":
+            if name == "SQLite" and report.rows:
                 with _announced("Datasette"):
                     datasette = datasette_row(sqlite_file, work, shape.largest_pair_id, limits, wrk)
             section = table(report, datasette, args)
