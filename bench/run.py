@@ -664,6 +664,10 @@ def _first_line(path: str, prefix: str) -> str | None:
     return None
 
 
+def _load() -> str:
+    return ", ".join(f"{load:.1f}" for load in os.getloadavg())
+
+
 def _package(name: str) -> str:
     try:
         return version(name)
@@ -682,7 +686,9 @@ def _postgres_version(url: str) -> str:
         engine.dispose()
 
 
-def environment(postgres: str | None, wrk: Wrk, args: argparse.Namespace) -> list[str]:
+def environment(
+    postgres: str | None, wrk: Wrk, args: argparse.Namespace, load_at_start: str
+) -> list[str]:
     memory = _first_line("/proc/meminfo", "MemTotal")  # "16318448 kB"
     if memory and memory.endswith(" kB") and memory[:-3].isdigit():
         memory = f"{int(memory[:-3]) / 1024**2:.1f} GiB RAM"
@@ -698,6 +704,8 @@ def environment(postgres: str | None, wrk: Wrk, args: argparse.Namespace) -> lis
         f"{os.cpu_count()} cores, {memory or '? RAM'}",
         f"- OS: {_first_line('/etc/os-release', 'PRETTY_NAME') or platform.platform()} "
         f"({platform.release()})",
+        f"- load average (1, 5, 15 min): {load_at_start} at the start, {_load()} at the end "
+        "(other work on the machine slows every figure)",
         f"- Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}, "
         f"PostgreSQL {postgres or 'not measured'}",
         f"- {packages}; {wrk_version}",
@@ -766,6 +774,7 @@ def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = parse_arguments(argv)
+    load_at_start = _load()
     wrk = Wrk(args.wrk_seconds, args.wrk_connections, args.wrk_threads)
     if wrk.path is None:
         print(
@@ -806,7 +815,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         "",
         "Written by `make bench` (bench/run.py); times in milliseconds, p50 and p99.",
         "",
-        *environment(postgres_version, wrk, args),
+        *environment(postgres_version, wrk, args, load_at_start),
         "",
     ]
     args.results.parent.mkdir(parents=True, exist_ok=True)
