@@ -20,8 +20,10 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml constraints.txt
 	$(BIN)/pip install --quiet -c constraints.txt -e .
 	@touch $@
 
+# The dev extra, and the bench extra (Datasette, which `make bench` compares with;
+# the suite runs the benchmark once at toy size).
 $(VENV)/.installed-dev: $(VENV)/.installed
-	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev,bench]'
 	@touch $@
 
 install: $(VENV)/.installed
@@ -100,8 +102,13 @@ vendor-timelinejs:
 		build/vendor/fontsource-pt-serif-$(FONTSOURCE_VERSION)/package/files/pt-serif-latin-400-italic.woff2 \
 		$(TIMELINEJS_DIR)/fonts/
 
+## The benchmark: SQLite and PostgreSQL (database `bench` on 127.0.0.1:5432, when it
+## answers) at each size in SIZES, against Datasette; tables on stdout and in
+## bench/RESULTS.md. Uses wrk (Debian package wrk) for req/s when installed.
+SIZES ?= 10000,100000,1000000
+BENCH_ARGS ?=
 bench: install-dev
-	$(BIN)/python bench/read_path.py
+	$(BIN)/python bench/run.py --sizes $(SIZES) $(BENCH_ARGS)
 
 ## Refresh the pinned versions after changing pyproject.toml
 constraints: install-dev

@@ -60,21 +60,48 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _wait_until_ready(base_url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    """Poll the health check until it answers 200; fail early if gunicorn dies."""
+class ServerDidNotStart(RuntimeError):
+    pass
+
+
+def wait_until_ready(ready_url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    """Poll ``ready_url`` until it answers 200; fail early if the server dies."""
     deadline = time.monotonic() + START_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            pytest.fail(f"gunicorn exited with {process.returncode}:\n{log.read_text()}")
-        health = f"{base_url}/api/v1/health"
+            raise ServerDidNotStart(
+                f"The server exited with {process.returncode}:\n{log.read_text()}"
+            )
         with (
             contextlib.suppress(OSError, urllib.error.URLError),
-            urllib.request.urlopen(health, timeout=2) as answer,
+            urllib.request.urlopen(ready_url, timeout=2) as answer,
         ):
             if answer.status == 200:
                 return
         time.sleep(0.05)  # the interval between polls, not a wait standing in for readiness
-    pytest.fail(f"gunicorn did not answer in {START_SECONDS} s:\n{log.read_text()}")
+    raise ServerDidNotStart(f"The server did not answer in {START_SECONDS} s:\n{log.read_text()}")
+
+
+@contextlib.contextmanager
+def server_process(
+    command: list[str], env: Mapping[str, str], ready_url: str, log: Path
+) -> Iterator[subprocess.Popen[bytes]]:
+    """Run ``command`` (its output in ``log``) until the block ends, once ``ready_url``
+    answers; stop it afterwards, whatever happened."""
+    with log.open("wb") as log_file:
+        process = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT
+        )
+    try:
+        wait_until_ready(ready_url, process, log)
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 @contextlib.contextmanager
@@ -84,9 +111,13 @@ def served_app(
     *,
     workers: int = 2,
     settings: Mapping[str, str] | None = None,
+    app: str = "app:app",
+    migrate: bool = True,
 ) -> Iterator[ServedApp]:
     """Migrate the database, serve the app on it as `make run` does (gunicorn.conf.py)
     with ``settings`` as extra environment variables, and stop the server afterwards.
+    ``app`` is the WSGI app gunicorn serves (module:name); ``migrate=False`` serves a
+    database that is migrated already.
 
     The server must not have logged a traceback by the time the block ends.
     """
@@ -100,24 +131,16 @@ def served_app(
         "RATELIMIT_ENABLED": "0",
         **(settings or {}),
     }
-    flask_command(env, "db", "upgrade")
+    if migrate:
+        flask_command(env, "db", "upgrade")
     port = free_port()
     log = log_dir / "gunicorn.log"
     command = [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py"]
-    command += ["--bind", f"{HOST}:{port}", "--workers", str(workers), "app:app"]
-    with log.open("wb") as log_file:
-        process = subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT
-        )
+    command += ["--bind", f"{HOST}:{port}", "--workers", str(workers), app]
     base_url = f"http://{HOST}:{port}"
     try:
-        _wait_until_ready(base_url, process, log)
-        yield ServedApp(base_url, port, env, log)
-        assert "Traceback" not in log.read_text(), log.read_text()
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        with server_process(command, env, f"{base_url}/api/v1/health", log):
+            yield ServedApp(base_url, port, env, log)
+            assert "Traceback" not in log.read_text(), log.read_text()
+    except ServerDidNotStart as error:
+        pytest.fail(str(error))

@@ -1,0 +1,114 @@
+"""The benchmark (`make bench`) runs end to end at toy size, so that it cannot rot.
+
+It runs as `make bench` does, on SQLite, and with TEST_DATABASE_URL on PostgreSQL
+too (in a database of its own beside the test database), and must print a row of
+figures for every query.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+ROOT = Path(__file__).resolve().parent.parent
+POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
+
+pytestmark = pytest.mark.slow
+
+QUERIES = [
+    "first page",
+    re.compile(r"page [\d,]+ deep"),
+    "status=false",
+    "tag=ceasefire (rare)",
+    "q=zeppelin (rare)",
+    re.compile(r"from/to \d{4}-\d\d, asc"),
+    re.compile(r"from/to \d{4}-\d\d, desc"),
+    "summary",
+    "/pairs",
+    "trivial endpoint",
+    "/health (asks the database)",
+]
+# Columns of the table: query, items, in process p50, p99, HTTP p50, p99, floor p50,
+# p50 ÷ floor, req/s.
+TIMINGS = slice(2, 6)
+NUMBER = re.compile(r"^\d[\d,]*(\.\d+)?$")
+
+
+@pytest.fixture
+def bench_postgres() -> Iterator[str]:
+    """A database of the benchmark's own on the test server ('' without one)."""
+    if not POSTGRES_URL:
+        yield ""
+        return
+    url = make_url(POSTGRES_URL)
+    name = f"{url.database}_bench"
+    yield url.set(database=name).render_as_string(hide_password=False)
+    server = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with server.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    server.dispose()
+
+
+def tables(markdown: str) -> dict[str, dict[str, list[str]]]:
+    """The rows of each section's table, by section title and query."""
+    found: dict[str, dict[str, list[str]]] = {}
+    rows: dict[str, list[str]] = {}
+    for line in markdown.splitlines():
+        if line.startswith("### "):
+            rows = found.setdefault(line[4:], {})
+        elif line.startswith("| ") and not line.startswith("| query"):
+            cells = [cell.strip() for cell in line.strip("|").split(" | ")]
+            rows[cells[0]] = cells
+    return found
+
+
+def row_of(rows: dict[str, list[str]], query: str | re.Pattern[str]) -> list[str]:
+    matching = [
+        cells
+        for label, cells in rows.items()
+        if (query.fullmatch(label) if isinstance(query, re.Pattern) else label == query)
+    ]
+    assert len(matching) == 1, (query, list(rows))
+    return matching[0]
+
+
+def test_the_benchmark_prints_figures_for_every_query(tmp_path: Path, bench_postgres: str) -> None:
+    results = tmp_path / "RESULTS.md"
+    command = [sys.executable, "bench/run.py", "--sizes", "300", "--samples", "10"]
+    command += ["--seconds-per-query", "1", "--wrk-seconds", "1", "--workers", "1"]
+    command += ["--work-dir", str(tmp_path / "work"), "--results", str(results)]
+    command += ["--postgres-url", bench_postgres]
+    done = subprocess.run(
+        command, cwd=ROOT, capture_output=True, text=True, timeout=300, check=False
+    )
+    assert done.returncode == 0, done.stderr
+
+    written = results.read_text(encoding="utf-8")
+    for line in ("- date: ", "- machine: ", "- Python ", "- command: "):
+        assert f"\n{line}" in written
+    sections = tables(written)
+    assert tables(done.stdout) == sections
+    expected = ["SQLite, 300 events"] + (["PostgreSQL, 300 events"] if bench_postgres else [])
+    assert list(sections) == expected
+    for rows in sections.values():
+        for query in QUERIES:
+            cells = row_of(rows, query)
+            assert all(NUMBER.match(cell) for cell in cells[TIMINGS]), cells
+        first_page = row_of(rows, "first page")
+        assert first_page[1] == "50"
+        assert NUMBER.match(first_page[6]), first_page  # the floor
+        for query in ("first page", "trivial endpoint"):
+            rate = row_of(rows, query)[8]
+            assert NUMBER.match(rate) or rate == "no wrk", (query, rate)
+        datasette = row_of(rows, "Datasette: first page")
+        assert datasette[1] == "50"
+        assert all(NUMBER.match(cell) for cell in datasette[4:6]), datasette
+        assert NUMBER.match(datasette[8]) or datasette[8] == "no wrk", datasette
