@@ -23,6 +23,7 @@ from .domain.countries import Country, InvalidPair, distinct_countries
 from .domain.dates import EventDate as DomainEventDate
 from .domain.dates import InvalidDateField, PartialDate
 from .domain.feed import ChangeKind
+from .domain.words import MAX_WORD, words
 from .fields import (
     CountryCode,
     CountryPairString,
@@ -681,6 +682,11 @@ _RFC_3339_DATE_TIME = (
 )
 
 
+def _has_words(text: str) -> None:
+    if not words(text):
+        raise ValidationError("Give at least one word to find: letters or digits.")
+
+
 class TimelineQuery(PageQuery):
     cursor = Cursor(TIMELINE_KEY, metadata={"description": "The next_cursor of the previous page"})
     from_ = PartialDateString(
@@ -692,8 +698,17 @@ class TimelineQuery(PageQuery):
     status = StatusEnum(ClaimStatus)
     tag = Text(validate=validate.Length(1, MAX_TAG))
     q = Text(
-        validate=validate.Length(1, 200),
-        metadata={"description": "Words to find in the title, summary or actors"},
+        validate=[validate.Length(1, 200), _has_words],
+        metadata={
+            "description": (
+                "Words to find in the title, summary or actors. A word is a run of letters "
+                "and digits; anything else separates words. An event is kept when every "
+                "word of q begins one of its words, ignoring case: 'raj sing' finds "
+                "'Rajnath Singh', in either order; 'nath' does not. Words are compared on "
+                f"their first {MAX_WORD} characters; accents count ('e' does not find 'é'). "
+                "Results stay in timeline order"
+            )
+        },
     )
     order = _order()
     updated_since = fields.AwareDateTime(
