@@ -17,6 +17,8 @@ from typing import Any, Literal, TypeVar
 
 import orjson
 from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
     Select,
     and_,
     bindparam,
@@ -39,13 +41,15 @@ from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import UnaryExpression
+from sqlalchemy.sql.operators import custom_op
 
 from .cursors import PAIR_LIST_KEY, SEQ_KEY, TIMELINE_KEY, decode_cursor, encode_cursor
 from .db import db
 from .domain.claims import ClaimStatus
 from .domain.countries import CountryPair, pair_ids
 from .domain.dates import PartialDate, Precision, day_from_ordinal
-from .domain.words import event_words, pair_word, words
+from .domain.words import event_words, words
 from .errors import invalid_field
 from .models import WORD_INDEX, Event, EventCountry, EventTag, PairEvent, PairEventTag, Source
 from .schemas import CountrySchema, EventSchema
@@ -91,16 +95,9 @@ def insert_timeline_rows(connection: Connection, events: Sequence[Event]) -> Non
     if tag_rows:
         connection.execute(insert(PairEventTag), tag_rows)
     word_rows = []
-    for event, pairs in shown:
+    for event, _pairs in shown:
         found = event_words(event.title, event.summary, event.actors)
-        word_rows.append(
-            {
-                "seq": event.seq,
-                "words": " ".join(found),
-                "lexemes": found,
-                "pairs": " ".join(pair_word(pair) for pair in pairs),
-            }
-        )
+        word_rows.append({"seq": event.seq, "words": " ".join(found), "lexemes": found})
     connection.execute(_WORD_WRITES[connection.dialect.name][1], word_rows)
 
 
@@ -110,7 +107,7 @@ def insert_timeline_rows(connection: Connection, events: Sequence[Event]) -> Non
 _WORD_WRITES = {
     "sqlite": (
         text(f"DELETE FROM {WORD_INDEX} WHERE rowid = :seq"),
-        text(f"INSERT INTO {WORD_INDEX} (rowid, words, pairs) VALUES (:seq, :words, :pairs)"),
+        text(f"INSERT INTO {WORD_INDEX} (rowid, words) VALUES (:seq, :words)"),
     ),
     "postgresql": (
         text(f"DELETE FROM {WORD_INDEX} WHERE seq = :seq"),
@@ -154,7 +151,7 @@ class Page:
 
 
 # The rows of a page: the rendered document and the timeline-order key.
-PageSelect = Select[str, int, int, int]
+PageSelect = Select[str, int, int, int] | CompoundSelect[str, int, int, int]
 Timeline = type[PairEvent] | type[Event]
 
 
@@ -166,7 +163,7 @@ _FILTER_PARAMS = frozenset(
 _WORDS = table(WORD_INDEX, column("rowid"), column("seq"), column("words"))
 
 # How a page finds the events that hold the words of ``q`` (see _word_plan).
-WordPlan = Literal["lookup", "probe", "postgresql"]
+WordPlan = Literal["lookup", "scan", "postgresql"]
 
 # A word query that matches fewer events than this is answered from its matches
 # (found by the word index, then put in timeline order); one that matches more,
@@ -187,32 +184,34 @@ def _page_statement(
     """The page query for one combination of filters. Values are bound when it runs,
     so each shape is built and compiled once, not on every request.
 
-    With ``from``, a pair's timeline is read as one page of each span class, each
-    from where its events that overlap ``from`` can start, merged: at most four
-    pages' rows are sorted (see _span_class_page).
+    With ``from``, a pair's timeline is read as four range scans of
+    ix_pair_events_span_class, one per span class, each from where its events that
+    overlap ``from`` can start, merged in timeline order (see _from_bounds).
     """
     if table is PairEvent and "from_day" in filters and "tag" not in filters and plan != "lookup":
-        arms = [
-            _span_class_page(table, filters, plan, order, after, span_class).subquery()
-            for span_class in _SPAN_CLASSES
-        ]
-        merged = union_all(*(select(arm) for arm in arms)).subquery()
-        columns = (merged.c.first_day, merged.c.precision, merged.c.seq)
-        stmt = select(merged.c.document, *columns)
-        stmt = stmt.order_by(*(c.asc() if order == "asc" else c.desc() for c in columns))
-        return stmt.limit(bindparam("limit"))
-    return _span_class_page(table, filters, plan, order, after, None)
+        merged = union_all(
+            *(_rows(table, filters, plan, order, after, span_class) for span_class in _SPAN_CLASSES)
+        )
+        return _ordered(merged, tuple(merged.selected_columns)[1:], order)
+    stmt = _rows(table, filters, plan, order, after, None)
+    return _ordered(stmt, tuple(stmt.selected_columns)[1:], order)
 
 
-def _span_class_page(
+def _ordered(stmt: Any, columns: Sequence[Any], order: str) -> PageSelect:
+    """The rows in timeline order (or its reverse), a page of them."""
+    stmt = stmt.order_by(*(c.asc() if order == "asc" else c.desc() for c in columns))
+    return stmt.limit(bindparam("limit"))
+
+
+def _rows(
     table: Timeline,
     filters: frozenset[str],
     plan: WordPlan | None,
     order: str,
     after: bool,
     span_class: int | None,
-) -> PageSelect:
-    """A page's query; with a span class, that of the rows of that class only.
+) -> Select[str, int, int, int]:
+    """The rows of a page, not yet ordered; with a span class, of that class only.
 
     The rows are read in the order of an index that the filters select from: the
     timeline's primary key; with ``status``, ix_pair_events_status; with ``tag``,
@@ -240,15 +239,16 @@ def _span_class_page(
         stmt = stmt.where(
             exists().where(EventTag.event_seq == table.seq, EventTag.tag == bindparam("tag"))
         )
+    # SQLite's planner cannot tell how many events match: a unary + (a no-op) on one
+    # side of a term keeps it from choosing the other way round.
     if plan == "lookup":
-        stmt = stmt.select_from(_WORDS).join(table, table.seq == _WORDS.c.rowid)
+        # Every match (few), then its timeline row by seq, then sorted.
+        stmt = stmt.select_from(_WORDS).join(table, table.seq == _no_index(_WORDS.c.rowid))
         stmt = stmt.where(literal_column(WORD_INDEX).match(bindparam("match")))
-    elif plan == "probe":
-        stmt = stmt.where(
-            exists().where(
-                literal_column(WORD_INDEX).match(bindparam("match")), _WORDS.c.rowid == table.seq
-            )
-        )
+    elif plan == "scan":
+        # The timeline in order, each row checked against the matches (many).
+        found = select(_WORDS.c.rowid).where(literal_column(WORD_INDEX).match(bindparam("match")))
+        stmt = stmt.where(_no_index(table.seq).in_(found))
     elif plan == "postgresql":
         matches = _WORDS.c.words.bool_op("@@")(cast(bindparam("match"), TSQUERY))
         stmt = stmt.where(table.seq.in_(select(_WORDS.c.seq).where(matches)))
@@ -284,8 +284,13 @@ def _span_class_page(
     if after:
         start = tuple_(bindparam("after_day"), bindparam("after_precision"), bindparam("after_seq"))
         stmt = stmt.where(tuple_(*columns) > start if order == "asc" else tuple_(*columns) < start)
-    stmt = stmt.order_by(*(c.asc() if order == "asc" else c.desc() for c in columns))
-    return stmt.limit(bindparam("limit"))
+    return stmt
+
+
+def _no_index(expression: Any) -> ColumnElement[Any]:
+    """The expression with a unary + before it: the same value, but SQLite no longer
+    reads an index (or the word index's rowid) for a term that holds it."""
+    return UnaryExpression(expression, operator=custom_op("+"), type_=expression.type)
 
 
 # Dates without an end run at most a year: last day - first day <= 365.
@@ -329,22 +334,20 @@ def _as_stored(column: Any, value: Any) -> Any:
 def _word_plan(found: list[str], params: dict[str, Any]) -> WordPlan:
     """Bind the query that finds the words, and choose how the page reads it.
 
-    On SQLite, every word must begin a word of the event (FTS5 prefix queries) in
-    the event's pair when there is one; the matches are counted up to
-    ``WORD_LOOKUP_LIMIT`` to choose between reading them all then sorting them, and
-    scanning the timeline in order, looking each row up in the word index. On
+    On SQLite, every word must begin a word of the event (an FTS5 query of
+    prefixes); its matches are counted up to ``WORD_LOOKUP_LIMIT`` to choose
+    between reading them all then sorting them (few), and scanning the timeline in
+    order, each row checked against them (many). On
     PostgreSQL, the same as a tsquery of prefixes; its planner makes that choice
     from the index's statistics.
     """
     if db.session.get_bind().dialect.name == "postgresql":
         params["match"] = " & ".join(f"'{word}':*" for word in found)
         return "postgresql"
-    match = "words : (" + " AND ".join(f'"{word}"*' for word in found) + ")"
-    if "pair" in params:
-        match += f' AND pairs : "{pair_word(params["pair"])}"'
+    match = " AND ".join(f'"{word}"*' for word in found)
     params["match"] = match
     matches = db.session.execute(_COUNT_MATCHES, {"match": match, "limit": WORD_LOOKUP_LIMIT})
-    return "lookup" if matches.scalar_one() < WORD_LOOKUP_LIMIT else "probe"
+    return "lookup" if matches.scalar_one() < WORD_LOOKUP_LIMIT else "scan"
 
 
 _COUNT_MATCHES = text(

@@ -4,8 +4,7 @@
 order within the pair and tag, so a page of a tag is one range scan.
 
 ``event_words`` indexes the words of each event that is not deleted
-(``timeline.domain.words``) and the pairs whose timelines show it: an FTS5
-table on SQLite (its rowid is the event's seq), a table with a ``tsvector`` and
+(``timeline.domain.words``): an FTS5 table on SQLite (its rowid is the event's seq), a table with a ``tsvector`` and
 its GIN index on PostgreSQL. It is not a model: ``timeline.models`` keeps it out
 of autogenerate's comparison.
 
@@ -28,7 +27,7 @@ Create Date: 2026-12-05 23:59:00
 import sqlalchemy as sa
 from alembic import op
 
-from timeline.domain.words import event_words, pair_word
+from timeline.domain.words import event_words
 
 # revision identifiers, used by Alembic.
 revision = "0008"
@@ -39,7 +38,7 @@ depends_on = None
 # Tokens are split only at whitespace: the words are made in Python, the same
 # for both databases (see timeline.domain.words), and must stay whole.
 _SQLITE_WORDS = (
-    "CREATE VIRTUAL TABLE event_words USING fts5(words, pairs, detail=column, "
+    "CREATE VIRTUAL TABLE event_words USING fts5(words, detail=none, "
     "tokenize=\"unicode61 remove_diacritics 0 categories 'L* N* M* P* S* C*'\")"
 )
 _POSTGRESQL_WORDS = [
@@ -57,25 +56,19 @@ _events = sa.table(
     sa.column("actors", sa.JSON()),
     sa.column("deleted_at", sa.DateTime(timezone=True)),
 )
-_pair_events = sa.table(
-    "pair_events", sa.column("pair", sa.String()), sa.column("seq", sa.Integer())
-)
+_pair_events = sa.table("pair_events", sa.column("seq", sa.Integer()))
 
 
 def _backfill_words(connection):
     """Index the words of every event that has timeline rows (none once deleted)."""
     if connection.dialect.name == "sqlite":
-        insert = sa.text(
-            "INSERT INTO event_words (rowid, words, pairs) VALUES (:seq, :words, :pairs)"
-        )
+        insert = sa.text("INSERT INTO event_words (rowid, words) VALUES (:seq, :words)")
     else:
         insert = sa.text(
             "INSERT INTO event_words (seq, words) "
             "VALUES (:seq, array_to_tsvector(CAST(:lexemes AS text[])))"
         )
-    pairs = {}
-    for pair, seq in connection.execute(sa.select(_pair_events.c.pair, _pair_events.c.seq)):
-        pairs.setdefault(seq, []).append(pair)
+    shown = set(connection.execute(sa.select(_pair_events.c.seq)).scalars())
     rows = connection.execute(
         sa.select(_events.c.seq, _events.c.title, _events.c.summary, _events.c.actors)
         .where(_events.c.deleted_at.is_(None))
@@ -83,17 +76,10 @@ def _backfill_words(connection):
     )
     batch = []
     for seq, title, summary, actors in rows:
-        if seq not in pairs:
+        if seq not in shown:
             continue
         lexemes = event_words(title, summary, actors)
-        batch.append(
-            {
-                "seq": seq,
-                "words": " ".join(lexemes),
-                "lexemes": lexemes,
-                "pairs": " ".join(pair_word(pair) for pair in sorted(pairs[seq])),
-            }
-        )
+        batch.append({"seq": seq, "words": " ".join(lexemes), "lexemes": lexemes})
         if len(batch) == _BATCH:
             connection.execute(insert, batch)
             batch = []

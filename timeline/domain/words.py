@@ -32,8 +32,3 @@ def words(text: str) -> list[str]:
 def event_words(title: str, summary: str, actors: Iterable[str]) -> list[str]:
     """The words an event is found by."""
     return words(" ".join([title, summary, *actors]))
-
-
-def pair_word(pair: str) -> str:
-    """The word that stands for a pair's timeline in the word index ("IN-RU": "inru")."""
-    return pair.replace("-", "").lower()
