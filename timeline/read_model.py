@@ -370,7 +370,10 @@ def keyset_page(table: Timeline, args: dict[str, Any], **bound: Any) -> Page:
         params["tag"] = args["tag"].lower()
     if "updated_since" in args:
         params["updated_since"] = _as_stored(table.updated_at, args["updated_since"])
-    plan = _word_plan(words(args["q"]), params) if "q" in args else None
+    found = words(args["q"]) if "q" in args else None
+    if found == []:
+        return Page([], None)  # no word to find: nothing matches
+    plan = _word_plan(found, params) if found else None
     if "cursor" in args:
         after = decode_cursor(args["cursor"], TIMELINE_KEY)
         params.update(zip(("after_day", "after_precision", "after_seq"), after, strict=True))

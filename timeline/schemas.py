@@ -23,7 +23,7 @@ from .domain.countries import Country, InvalidPair, distinct_countries
 from .domain.dates import EventDate as DomainEventDate
 from .domain.dates import InvalidDateField, PartialDate
 from .domain.feed import ChangeKind
-from .domain.words import MAX_WORD, words
+from .domain.words import MAX_WORD
 from .fields import (
     CountryCode,
     CountryPairString,
@@ -682,11 +682,6 @@ _RFC_3339_DATE_TIME = (
 )
 
 
-def _has_words(text: str) -> None:
-    if not words(text):
-        raise ValidationError("Give at least one word to find: letters or digits.")
-
-
 class TimelineQuery(PageQuery):
     cursor = Cursor(TIMELINE_KEY, metadata={"description": "The next_cursor of the previous page"})
     from_ = PartialDateString(
@@ -698,7 +693,7 @@ class TimelineQuery(PageQuery):
     status = StatusEnum(ClaimStatus)
     tag = Text(validate=validate.Length(1, MAX_TAG))
     q = Text(
-        validate=[validate.Length(1, 200), _has_words],
+        validate=validate.Length(1, 200),
         metadata={
             "description": (
                 "Words to find in the title, summary or actors. A word is a run of letters "
@@ -706,7 +701,7 @@ class TimelineQuery(PageQuery):
                 "word of q begins one of its words, ignoring case: 'raj sing' finds "
                 "'Rajnath Singh', in either order; 'nath' does not. Words are compared on "
                 f"their first {MAX_WORD} characters; accents count ('e' does not find 'é'). "
-                "Results stay in timeline order"
+                "A q without a letter or digit finds nothing. Results stay in timeline order"
             )
         },
     )
