@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import Flask
 from flask.testing import FlaskClient
+
+from timeline import changes, services
+from timeline.db import db
+from timeline.domain.countries import country
+from timeline.models import NewEvent
 
 SEED_URL = "https://www.aninews.in/news/national/general-news/india-russia-defence20191029/"
 
@@ -71,3 +77,19 @@ def review(
         json={"status": status, "note": note},
         headers={**headers, "If-Match": etag(client, event_id)},
     )
+
+
+def bulk_events(app: Flask, specs: list[dict[str, Any]]) -> list[str]:
+    """Store events in IN-RU (unless a spec says otherwise) the way a bulk import does
+    (``services.new_events``, ``changes.insert_new_events``); their ids."""
+    with app.app_context():
+        inputs = [
+            {"countries": [country("IN"), country("RU")], "summary": "", "actors": [], **spec}
+            for spec in specs
+        ]
+        events = services.new_events(inputs, "bulk")
+        stored = [event for event in events if isinstance(event, NewEvent)]
+        assert len(stored) == len(events), events  # no spec cites an unknown source
+        changes.insert_new_events(stored)
+        db.session.commit()
+        return [event.id for event in stored]

@@ -552,6 +552,17 @@ class TestMigrationsKeepData:
         for since, found in [("2026-01-02T03:04:05Z", [EVENT_1]), ("2026-01-02T03:04:06Z", [])]:
             timeline = client.get(f"{API}/timelines/IN-RU", query_string={"updated_since": since})
             assert [item["id"] for item in timeline.get_json()["items"]] == found
+        # Revision 0008 filled the tag table, the word index and the span classes.
+        for query, found in [
+            ({"q": "RAJ sing"}, [EVENT_1]),
+            ({"q": "moscow talks"}, []),
+            ({"tag": "defence"}, [EVENT_1]),
+            ({"tag": "talks"}, []),
+            ({"from": "2019-11-05", "to": "2019-11"}, [EVENT_1]),
+            ({"from": "2019-11-06"}, []),
+        ]:
+            timeline = client.get(f"{API}/timelines/IN-RU", query_string=query)
+            assert [item["id"] for item in timeline.get_json()["items"]] == found, query
 
     def test_a_dangling_reference_fails_the_sqlite_migration_and_changes_nothing(self, tmp_path):
         path = tmp_path / "dangling.db"

@@ -29,6 +29,7 @@ from . import (
 from .api import register_blueprints
 from .config import settings
 from .db import db, init_database
+from .models import include_object
 from .openapi import TimelineApi
 
 migrate = Migrate()
@@ -79,7 +80,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     init_database(app)
     replica.init_app(app)
-    migrate.init_app(app, db, directory=MIGRATIONS, render_as_batch=True)
+    migrate.init_app(
+        app, db, directory=MIGRATIONS, render_as_batch=True, include_object=include_object
+    )
     register_blueprints(TimelineApi(app))
     docs.init_app(app)
     page.init_app(app)

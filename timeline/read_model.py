@@ -13,41 +13,52 @@ import datetime as dt
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import orjson
 from sqlalchemy import (
     ColumnElement,
+    CompoundSelect,
     Select,
-    String,
     and_,
     bindparam,
     cast,
+    column,
     delete,
     exists,
-    func,
+    literal_column,
     or_,
     select,
+    table,
+    text,
     tuple_,
+    union_all,
 )
+from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import UnaryExpression
+from sqlalchemy.sql.operators import custom_op
 
 from .compiled_dump import compile_dump
 from .cursors import PAIR_LIST_KEY, SEQ_KEY, TIMELINE_KEY, decode_cursor, encode_cursor
 from .db import db, insert_rows, read_connection
 from .domain.claims import ClaimStatus
 from .domain.countries import CountryPair, pair_ids
-from .domain.dates import PartialDate, day_from_ordinal
+from .domain.dates import PartialDate, Precision, day_from_ordinal
+from .domain.words import event_words, words
 from .errors import invalid_field
 from .models import (
+    WORD_INDEX,
     AnyEvent,
     Event,
     EventCountry,
     EventTag,
     PairCount,
     PairEvent,
+    PairEventTag,
     PairTagCount,
     PairYearCount,
     Source,
@@ -71,9 +82,12 @@ def render(event: AnyEvent) -> None:
 
 
 def write_timeline_rows(connection: Connection, event: Event, counts: CountChanges | None) -> None:
-    """Rewrite the event's rows in ``pair_events`` (none once it is deleted), and
-    note in ``counts`` what the rows that go take from their pairs' counts and what
-    the new ones add (no counts: a rebuild, which counts every pair afterwards)."""
+    """Rewrite the event's rows in ``pair_events`` and the tables derived with them,
+    ``pair_event_tags`` and the word index (none once it is deleted), and note in
+    ``counts`` what the rows that go take from their pairs' counts and what the new
+    ones add (no counts: a rebuild, which counts every pair afterwards)."""
+    connection.execute(delete(PairEventTag).where(PairEventTag.seq == event.seq))
+    connection.execute(_WORD_WRITES[connection.dialect.name][0], {"seq": event.seq})
     stmt = delete(PairEvent).where(PairEvent.seq == event.seq)
     if counts is None:
         connection.execute(stmt)
@@ -91,49 +105,78 @@ def write_timeline_rows(connection: Connection, event: Event, counts: CountChang
 def insert_timeline_rows(
     connection: Connection, events: Sequence[AnyEvent], counts: CountChanges
 ) -> None:
-    """Insert the derived rows of events (their rows in ``pair_events``), one
-    statement per table, and note in ``counts`` what they add to their pairs' counts:
-    the one place every write path (a flush's events through
-    ``write_timeline_rows``, an import's batch through ``changes.insert_new_events``)
-    writes them. Either kind of event (``AnyEvent``) offers what derived rows are
-    made of: its pairs (``country_codes``), ``first_day``, ``precision``, ``seq``,
-    ``last_day``, ``claim_status``, ``tag_names``, ``title``, ``summary``, ``actors``,
+    """Insert the derived rows of events, one statement per table: their rows in
+    ``pair_events``, ``pair_event_tags`` and the word index; and note in ``counts``
+    what they add to their pairs' counts. The one place every write path (a flush's
+    events through ``write_timeline_rows``, an import's batch through
+    ``changes.insert_new_events``) writes them. Either kind of event (``AnyEvent``)
+    offers what derived rows are made of: its pairs (``country_codes``),
+    ``first_day``, ``precision``, ``seq``, ``last_day``, ``end_date``,
+    ``claim_status``, ``tag_names``, ``title``, ``summary``, ``actors``,
     ``updated_at``, ``deleted_at`` and ``document``."""
+    shown = [(event, pair_ids(event.country_codes)) for event in events if event.deleted_at is None]
     rows = []
-    for event in events:
-        event_rows = _timeline_rows(event)
-        tags = event.tag_names
-        for row in event_rows:
-            counts.count_in(
-                row["pair"],
-                row["year"],
-                row["claim_status"],
-                tags,
-                (event.first_day, event.last_day),
-            )
-        rows += event_rows
+    for event, pairs in shown:
+        for pair in pairs:
+            row = _timeline_row(event, pair)
+            days = (event.first_day, event.last_day)
+            counts.count_in(pair, row["year"], row["claim_status"], event.tag_names, days)
+            rows.append(row)
+    if not rows:
+        return
     insert_rows(connection, PairEvent, rows)
-
-
-def _timeline_rows(event: AnyEvent) -> list[dict[str, Any]]:
-    """The event's rows in ``pair_events``: one per pair, none once it is deleted."""
-    if event.deleted_at is not None:
-        return []
-    first = dt.date.fromordinal(event.first_day)
-    return [
+    tag_rows = [
         {
             "pair": pair,
+            "tag": tag,
             "first_day": event.first_day,
             "precision": event.precision,
             "seq": event.seq,
-            "last_day": event.last_day,
-            "year": first.year,
-            "claim_status": event.claim_status,
-            "updated_at": event.updated_at,
-            "document": event.document,
         }
-        for pair in pair_ids(event.country_codes)
+        for event, pairs in shown
+        for pair in pairs
+        for tag in event.tag_names
     ]
+    insert_rows(connection, PairEventTag, tag_rows)
+    word_rows = []
+    for event, _pairs in shown:
+        found = event_words(event.title, event.summary, event.actors)
+        word_rows.append({"seq": event.seq, "words": " ".join(found), "lexemes": found})
+    connection.execute(_WORD_WRITES[connection.dialect.name][1], word_rows)
+
+
+# The word index's statements by database: delete an event's row, insert rows.
+# SQLite's is an FTS5 table whose rowid is the event's seq; PostgreSQL's holds the
+# words as a tsvector, made of the words as they are (no parsing, no stemming).
+_WORD_WRITES = {
+    "sqlite": (
+        text(f"DELETE FROM {WORD_INDEX} WHERE rowid = :seq"),
+        text(f"INSERT INTO {WORD_INDEX} (rowid, words) VALUES (:seq, :words)"),
+    ),
+    "postgresql": (
+        text(f"DELETE FROM {WORD_INDEX} WHERE seq = :seq"),
+        text(
+            f"INSERT INTO {WORD_INDEX} (seq, words) "
+            "VALUES (:seq, array_to_tsvector(CAST(:lexemes AS text[])))"
+        ),
+    ),
+}
+
+
+def _timeline_row(event: AnyEvent, pair: str) -> dict[str, Any]:
+    """The event's row in a pair's timeline."""
+    return {
+        "pair": pair,
+        "first_day": event.first_day,
+        "precision": event.precision,
+        "seq": event.seq,
+        "last_day": event.last_day,
+        "year": dt.date.fromordinal(event.first_day).year,
+        "claim_status": event.claim_status,
+        "updated_at": event.updated_at,
+        "document": event.document,
+        "span_class": RANGE if event.end_date is not None else event.precision,
+    }
 
 
 @functools.lru_cache(maxsize=1024)
@@ -154,7 +197,7 @@ class Page:
 
 
 # The rows of a page: the rendered document and the timeline-order key.
-PageSelect = Select[str, int, int, int]
+PageSelect = Select[str, int, int, int] | CompoundSelect[str, int, int, int]
 Timeline = type[PairEvent] | type[Event]
 
 
@@ -162,17 +205,102 @@ _FILTER_PARAMS = frozenset(
     {"pair", "country", "status", "from_day", "to_day", "tag", "updated_since"}
 )
 
+# The word index, as the page queries read it.
+_WORDS = table(WORD_INDEX, column("rowid"), column("seq"), column("words"))
+
+# How a page finds the events that hold the words of ``q`` (see _word_plan).
+WordPlan = Literal["lookup", "scan", "postgresql"]
+
+# A word query that matches fewer events than this is answered from its matches
+# (found by the word index, then put in timeline order); one that matches more,
+# by the timeline's keyset scan, which then finds a page's worth soon.
+WORD_LOOKUP_LIMIT = 2000
+
+
+# The span class (pair_events.span_class) of events whose date has an end; the
+# others' is their precision.
+RANGE = 3
+_SPAN_CLASSES = (*(int(precision) for precision in Precision), RANGE)
+
 
 @functools.cache
 def _page_statement(
-    table: Timeline, filters: frozenset[str], words: int, order: str, after: bool
+    table: Timeline, filters: frozenset[str], plan: WordPlan | None, order: str, after: bool
 ) -> PageSelect:
     """The page query for one combination of filters. Values are bound when it runs,
-    so each shape is built and compiled once, not on every request."""
-    stmt = select(table.document, table.first_day, table.precision, table.seq)
+    so each shape is built and compiled once, not on every request.
+
+    With ``from``, a pair's timeline is read as four range scans of
+    ix_pair_events_span_class, one per span class, each from where its events that
+    overlap ``from`` can start, merged in timeline order (see _from_bounds).
+    """
+    if table is PairEvent and "from_day" in filters and "tag" not in filters and plan != "lookup":
+        merged = union_all(
+            *(_rows(table, filters, plan, order, after, span_class) for span_class in _SPAN_CLASSES)
+        )
+        return _ordered(merged, tuple(merged.selected_columns)[1:], order)
+    stmt = _rows(table, filters, plan, order, after, None)
+    return _ordered(stmt, tuple(stmt.selected_columns)[1:], order)
+
+
+def _ordered(stmt: Any, columns: Sequence[Any], order: str) -> PageSelect:
+    """The rows in timeline order (or its reverse), a page of them."""
+    stmt = stmt.order_by(*(c.asc() if order == "asc" else c.desc() for c in columns))
+    return stmt.limit(bindparam("limit"))
+
+
+def _rows(
+    table: Timeline,
+    filters: frozenset[str],
+    plan: WordPlan | None,
+    order: str,
+    after: bool,
+    span_class: int | None,
+) -> Select[str, int, int, int]:
+    """The rows of a page, not yet ordered; with a span class, of that class only.
+
+    The rows are read in the order of an index that the filters select from: the
+    timeline's primary key; with ``status``, ix_pair_events_status; with ``tag``,
+    the primary key of ``pair_event_tags``; with words to find, the word index's
+    matches (then sorted: there are few) or the timeline's order, checking each
+    row's words.
+    """
+    by_tag = "tag" in filters and table is PairEvent and plan != "lookup"
+    keyed: Any = PairEventTag if by_tag else table
+    stmt = select(table.document, keyed.first_day, keyed.precision, keyed.seq)
+    if by_tag:
+        stmt = stmt.select_from(PairEventTag).join(
+            PairEvent,
+            and_(
+                PairEvent.pair == PairEventTag.pair,
+                PairEvent.first_day == PairEventTag.first_day,
+                PairEvent.precision == PairEventTag.precision,
+                PairEvent.seq == PairEventTag.seq,
+            ),
+        )
+        stmt = stmt.where(
+            PairEventTag.pair == bindparam("pair"), PairEventTag.tag == bindparam("tag")
+        )
+    elif "tag" in filters:
+        stmt = stmt.where(
+            exists().where(EventTag.event_seq == table.seq, EventTag.tag == bindparam("tag"))
+        )
+    # SQLite's planner cannot tell how many events match: a unary + (a no-op) on one
+    # side of a term keeps it from choosing the other way round.
+    if plan == "lookup":
+        # Every match (few), then its timeline row by seq, then sorted.
+        stmt = stmt.select_from(_WORDS).join(table, table.seq == _no_index(_WORDS.c.rowid))
+        stmt = stmt.where(literal_column(WORD_INDEX).match(bindparam("match")))
+    elif plan == "scan":
+        # The timeline in order, each row checked against the matches (many).
+        found = select(_WORDS.c.rowid).where(literal_column(WORD_INDEX).match(bindparam("match")))
+        stmt = stmt.where(_no_index(table.seq).in_(found))
+    elif plan == "postgresql":
+        matches = _WORDS.c.words.bool_op("@@")(cast(bindparam("match"), TSQUERY))
+        stmt = stmt.where(table.seq.in_(select(_WORDS.c.seq).where(matches)))
     if table is Event:
         stmt = stmt.where(Event.deleted_at.is_(None))
-    if "pair" in filters:
+    if "pair" in filters and not by_tag:
         stmt = stmt.where(PairEvent.pair == bindparam("pair"))
     if "country" in filters:
         stmt = stmt.where(
@@ -182,34 +310,63 @@ def _page_statement(
         )
     if "status" in filters:
         stmt = stmt.where(table.claim_status == bindparam("status"))
-    if "from_day" in filters:
-        stmt = stmt.where(table.last_day >= bindparam("from_day"))
-    if "to_day" in filters:
-        stmt = stmt.where(table.first_day <= bindparam("to_day"))
-    if "tag" in filters:
+    if span_class is not None:
+        stmt = stmt.where(PairEvent.span_class == span_class)
+        if span_class == RANGE:
+            stmt = stmt.where(table.last_day >= bindparam("from_day"))
+        # The events of a precision that overlap from start on or after the first day of
+        # from's year, month or day, and all those that start then overlap it.
+        stmt = stmt.where(keyed.first_day >= bindparam(f"from_{span_class}"))
+    elif "from_day" in filters:
         stmt = stmt.where(
-            exists().where(EventTag.event_seq == table.seq, EventTag.tag == bindparam("tag"))
+            table.last_day >= bindparam("from_day"),
+            keyed.first_day >= bindparam("from_start"),
         )
+    if "to_day" in filters:
+        stmt = stmt.where(keyed.first_day <= bindparam("to_day"))
     if "updated_since" in filters:
         stmt = stmt.where(table.updated_at >= bindparam("updated_since"))
-    if words:
-        stmt = stmt.where(_matches_words(table, words))
-    key = tuple_(table.first_day, table.precision, table.seq)
+    columns = (keyed.first_day, keyed.precision, keyed.seq)
     if after:
         start = tuple_(bindparam("after_day"), bindparam("after_precision"), bindparam("after_seq"))
-        stmt = stmt.where(key > start if order == "asc" else key < start)
-    columns = (table.first_day, table.precision, table.seq)
-    stmt = stmt.order_by(*(c.asc() if order == "asc" else c.desc() for c in columns))
-    return stmt.limit(bindparam("limit"))
+        stmt = stmt.where(tuple_(*columns) > start if order == "asc" else tuple_(*columns) < start)
+    return stmt
 
 
-def _matches_words(table: Timeline, words: int) -> ColumnElement[bool]:
-    """Each of the bound words appears in the title, summary or actors (any case)."""
-    searchable = func.lower(Event.title + " " + Event.summary + " " + cast(Event.actors, String))
-    matches = [searchable.like(bindparam(f"word_{i}"), escape="\\") for i in range(words)]
-    if table is Event:
-        return and_(*matches)
-    return exists().where(Event.seq == table.seq, *matches)
+def _no_index(expression: Any) -> ColumnElement[Any]:
+    """The expression with a unary + before it: the same value, but SQLite no longer
+    reads an index (or the word index's rowid) for a term that holds it."""
+    return UnaryExpression(expression, operator=custom_op("+"), type_=expression.type)
+
+
+# Dates without an end run at most a year: last day - first day <= 365.
+_YEAR_SPAN = 365
+
+
+def _from_bounds(table: Timeline, first: dt.date, params: dict[str, Any]) -> None:
+    """Bind where the scans of the ``from`` filter start.
+
+    An event that ends on or after ``from`` starts no earlier than ``from`` minus
+    its span (last day - first day), so no earlier than ``from`` minus the longest
+    span: a scan that starts there misses none. For a pair's timeline, read by span
+    class, each class has its own start: the first day of ``from``'s year, month or
+    day for the dates without an end (every such event that starts then overlaps
+    ``from``), ``from`` minus the longest range for those with one. The longest
+    spans are one probe of ix_pair_events_span or ix_events_span.
+    """
+    from_day = first.toordinal()
+    spans: Any = aliased(table)
+    span = spans.last_day - spans.first_day
+    longest = select(span).order_by(span.desc()).limit(1)
+    if table is PairEvent:
+        longest = longest.where(spans.pair == params["pair"], spans.span_class == RANGE)
+    found = db.session.execute(longest).scalar() or 0
+    params["from_day"] = from_day
+    params["from_start"] = from_day - max(found, _YEAR_SPAN if table is PairEvent else 0)
+    params[f"from_{Precision.YEAR:d}"] = first.replace(month=1, day=1).toordinal()
+    params[f"from_{Precision.MONTH:d}"] = first.replace(day=1).toordinal()
+    params[f"from_{Precision.DAY:d}"] = from_day
+    params[f"from_{RANGE}"] = from_day - found
 
 
 def _as_stored(column: Any, value: Any) -> Any:
@@ -220,9 +377,29 @@ def _as_stored(column: Any, value: Any) -> Any:
     return convert(value) if convert is not None else value
 
 
-def _like_pattern(word: str) -> str:
-    escaped = word.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
+def _word_plan(found: list[str], params: dict[str, Any]) -> WordPlan:
+    """Bind the query that finds the words, and choose how the page reads it.
+
+    On SQLite, every word must begin a word of the event (an FTS5 query of
+    prefixes); its matches are counted up to ``WORD_LOOKUP_LIMIT`` to choose
+    between reading them all then sorting them (few), and scanning the timeline in
+    order, each row checked against them (many). On
+    PostgreSQL, the same as a tsquery of prefixes; its planner makes that choice
+    from the index's statistics.
+    """
+    if db.session.get_bind().dialect.name == "postgresql":
+        params["match"] = " & ".join(f"'{word}':*" for word in found)
+        return "postgresql"
+    match = " AND ".join(f'"{word}"*' for word in found)
+    params["match"] = match
+    matches = db.session.execute(_COUNT_MATCHES, {"match": match, "limit": WORD_LOOKUP_LIMIT})
+    return "lookup" if matches.scalar_one() < WORD_LOOKUP_LIMIT else "scan"
+
+
+_COUNT_MATCHES = text(
+    f"SELECT count(*) FROM (SELECT 1 FROM {WORD_INDEX} "
+    f"WHERE {WORD_INDEX} MATCH :match LIMIT :limit)"
+)
 
 
 def keyset_page(table: Timeline, args: dict[str, Any], **bound: Any) -> Page:
@@ -232,20 +409,22 @@ def keyset_page(table: Timeline, args: dict[str, Any], **bound: Any) -> Page:
     if "status" in args:
         params["status"] = args["status"].value
     if "from_" in args:
-        params["from_day"] = PartialDate.parse(args["from_"]).first_day().toordinal()
+        _from_bounds(table, PartialDate.parse(args["from_"]).first_day(), params)
     if "to" in args:
         params["to_day"] = PartialDate.parse(args["to"]).last_day().toordinal()
     if "tag" in args:
         params["tag"] = args["tag"].lower()
     if "updated_since" in args:
         params["updated_since"] = _as_stored(table.updated_at, args["updated_since"])
-    words = args["q"].split() if "q" in args else []
-    params.update((f"word_{i}", _like_pattern(word)) for i, word in enumerate(words))
+    found = words(args["q"]) if "q" in args else None
+    if found == []:
+        return Page([], None)  # no word to find: nothing matches
+    plan = _word_plan(found, params) if found else None
     if "cursor" in args:
         after = decode_cursor(args["cursor"], TIMELINE_KEY)
         params.update(zip(("after_day", "after_precision", "after_seq"), after, strict=True))
     filters = _FILTER_PARAMS.intersection(params)
-    stmt = _page_statement(table, filters, len(words), order, "cursor" in args)
+    stmt = _page_statement(table, filters, plan, order, "cursor" in args)
     rows = _fetch(stmt, params)
     next_cursor = None
     if len(rows) > args["limit"]:

@@ -23,6 +23,7 @@ from .domain.countries import Country, InvalidPair, distinct_countries
 from .domain.dates import EventDate as DomainEventDate
 from .domain.dates import InvalidDateField, PartialDate
 from .domain.feed import ChangeKind
+from .domain.words import MAX_WORD
 from .fields import (
     CountryCode,
     CountryPairString,
@@ -693,7 +694,16 @@ class TimelineQuery(PageQuery):
     tag = Text(validate=validate.Length(1, MAX_TAG))
     q = Text(
         validate=validate.Length(1, 200),
-        metadata={"description": "Words to find in the title, summary or actors"},
+        metadata={
+            "description": (
+                "Words to find in the title, summary or actors. A word is a run of letters "
+                "and digits; anything else separates words. An event is kept when every "
+                "word of q begins one of its words, ignoring case: 'raj sing' finds "
+                "'Rajnath Singh', in either order; 'nath' does not. Words are compared on "
+                f"their first {MAX_WORD} characters; accents count ('e' does not find 'é'). "
+                "A q without a letter or digit finds nothing. Results stay in timeline order"
+            )
+        },
     )
     order = _order()
     updated_since = fields.AwareDateTime(

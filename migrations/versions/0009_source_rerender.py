@@ -7,7 +7,7 @@ events up to ``after_event_seq`` are done). ``timeline.rerender`` works the
 rows off in short batches and deletes each once its events are current.
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 Create Date: 2026-12-05 23:50:00
 
 """
@@ -17,7 +17,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0009"
-down_revision = "0007"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
