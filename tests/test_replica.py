@@ -41,7 +41,7 @@ from tests.served import HOST, ServedApp, flask_command, free_port, served_app
 from timeline import create_app, replica
 from timeline.auth import create_token
 from timeline.db import db
-from timeline.models import ApiToken, Base
+from timeline.models import WORD_INDEX, ApiToken, Base
 
 API = "/api/v1"
 POSTGRES_ONLY = pytest.mark.skipif(
@@ -175,11 +175,20 @@ def _catch_up(primary: str, replica_url: str) -> None:
     source, target = create_engine(primary), create_engine(replica_url)
     try:
         with source.connect() as reading, target.begin() as writing:
-            writing.execute(text("TRUNCATE " + ", ".join(table.name for table in tables)))
+            names = [table.name for table in tables] + [WORD_INDEX]
+            writing.execute(text("TRUNCATE " + ", ".join(names)))
             for table in tables:
                 rows = [dict(row._mapping) for row in reading.execute(select(table))]
                 if rows:
                     writing.execute(insert(table), rows)
+            # The word index is no model: its tsvectors go across as their text.
+            words = reading.execute(text(f"SELECT seq, words::text AS words FROM {WORD_INDEX}"))
+            rows = [dict(row._mapping) for row in words]
+            if rows:
+                writing.execute(
+                    text(f"INSERT INTO {WORD_INDEX} VALUES (:seq, CAST(:words AS tsvector))"),
+                    rows,
+                )
     finally:
         source.dispose()
         target.dispose()
@@ -439,7 +448,7 @@ def _replication_paused(server: ReplicatedServer) -> Iterator[None]:
 def _publish(primary: PgCluster, replica: PgCluster) -> None:
     """Every table but alembic_version (each database migrates its own schema) is
     published by the primary and subscribed to by the replica."""
-    tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
+    tables = ", ".join([table.name for table in Base.metadata.sorted_tables] + [WORD_INDEX])
     _sql(primary.url, f"CREATE PUBLICATION timeline FOR TABLE {tables}")
     source = f"host={HOST} port={primary.port} dbname=postgres user=postgres"
     _sql(
