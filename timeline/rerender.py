@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -228,9 +229,15 @@ class Worker:
                 done, _finished = refresh(self.app.config["SOURCE_RERENDER_BATCH"], _DRAIN_SECONDS)
                 if done:
                     log.info("Brought %d events up to date with their edited sources.", done)
-            except (DBAPIError, StaleDataError):
-                # A lock wait or a deadlock: the batch rolled back, the next wake retries it.
-                log.warning("A re-render batch failed; it will be retried.", exc_info=True)
+            # SQLite's lock refused as a transaction begins comes as the driver's own
+            # error: SQLAlchemy's begin event does not wrap it.
+            except (DBAPIError, StaleDataError, sqlite3.OperationalError) as error:
+                # A lock wait, a deadlock or the database away: the batch rolled back,
+                # the next wake retries it. Expected in operation: no traceback.
+                log.warning(
+                    "A re-render batch failed; it will be retried: %s",
+                    str(error).splitlines()[0],
+                )
             except Exception:
                 log.exception("A re-render batch failed; it will be retried.")
             finally:
