@@ -19,8 +19,10 @@ import orjson
 from sqlalchemy import (
     ColumnElement,
     CompoundSelect,
+    Integer,
     Select,
     and_,
+    any_,
     bindparam,
     cast,
     column,
@@ -34,7 +36,7 @@ from sqlalchemy import (
     tuple_,
     union_all,
 )
-from sqlalchemy.dialects.postgresql import TSQUERY
+from sqlalchemy.dialects.postgresql import ARRAY, TSQUERY
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import aliased
@@ -209,7 +211,9 @@ _FILTER_PARAMS = frozenset(
 _WORDS = table(WORD_INDEX, column("rowid"), column("seq"), column("words"))
 
 # How a page finds the events that hold the words of ``q`` (see _word_plan).
-WordPlan = Literal["lookup", "scan", "postgresql"]
+WordPlan = Literal["lookup", "scan", "postgresql", "seqs"]
+# The plans that read a word's few matches, then put them in timeline order.
+_LOOKUPS = ("lookup", "seqs")
 
 # A word query that matches fewer events than this is answered from its matches
 # (found by the word index, then put in timeline order); one that matches more,
@@ -234,13 +238,23 @@ def _page_statement(
     ix_pair_events_span_class, one per span class, each from where its events that
     overlap ``from`` can start, merged in timeline order (see _from_bounds).
     """
-    if table is PairEvent and "from_day" in filters and "tag" not in filters and plan != "lookup":
+    if (
+        table is PairEvent
+        and "from_day" in filters
+        and "tag" not in filters
+        and plan not in _LOOKUPS
+    ):
         merged = union_all(
             *(_rows(table, filters, plan, order, after, span_class) for span_class in _SPAN_CLASSES)
         )
         return _ordered(merged, tuple(merged.selected_columns)[1:], order)
     stmt = _rows(table, filters, plan, order, after, None)
-    return _ordered(stmt, tuple(stmt.selected_columns)[1:], order)
+    columns = tuple(stmt.selected_columns)[1:]
+    if plan == "seqs":
+        # Ordered by expressions that no index holds, so that PostgreSQL reads the few
+        # matches' rows by seq and sorts them, rather than the timeline in order.
+        columns = tuple(_no_index(column) for column in columns)
+    return _ordered(stmt, columns, order)
 
 
 def _ordered(stmt: Any, columns: Sequence[Any], order: str) -> PageSelect:
@@ -265,7 +279,7 @@ def _rows(
     matches (then sorted: there are few) or the timeline's order, checking each
     row's words.
     """
-    by_tag = "tag" in filters and table is PairEvent and plan != "lookup"
+    by_tag = "tag" in filters and table is PairEvent and plan not in _LOOKUPS
     keyed: Any = PairEventTag if by_tag else table
     stmt = select(table.document, keyed.first_day, keyed.precision, keyed.seq)
     if by_tag:
@@ -296,8 +310,11 @@ def _rows(
         found = select(_WORDS.c.rowid).where(literal_column(WORD_INDEX).match(bindparam("match")))
         stmt = stmt.where(_no_index(table.seq).in_(found))
     elif plan == "postgresql":
-        matches = _WORDS.c.words.bool_op("@@")(cast(bindparam("match"), TSQUERY))
-        stmt = stmt.where(table.seq.in_(select(_WORDS.c.seq).where(matches)))
+        stmt = stmt.where(table.seq.in_(select(_WORDS.c.seq).where(_PG_MATCHES)))
+    elif plan == "seqs":
+        # PostgreSQL, few matches, found beforehand: their rows by seq, then sorted. (Its
+        # planner, left to choose, scans the whole timeline in order for a rare word.)
+        stmt = stmt.where(table.seq == any_(bindparam("seqs", type_=ARRAY(Integer))))
     if table is Event:
         stmt = stmt.where(Event.deleted_at.is_(None))
     if "pair" in filters and not by_tag:
@@ -384,17 +401,26 @@ def _word_plan(found: list[str], params: dict[str, Any]) -> WordPlan:
     prefixes); its matches are counted up to ``WORD_LOOKUP_LIMIT`` to choose
     between reading them all then sorting them (few), and scanning the timeline in
     order, each row checked against them (many). On
-    PostgreSQL, the same as a tsquery of prefixes; its planner makes that choice
-    from the index's statistics.
+    PostgreSQL, the same as a tsquery of prefixes, whose matches up to that limit are
+    read first: the page then reads their rows by seq; with more, its planner chooses.
     """
     if db.session.get_bind().dialect.name == "postgresql":
         params["match"] = " & ".join(f"'{word}':*" for word in found)
+        seqs = db.session.scalars(
+            select(_WORDS.c.seq).where(_PG_MATCHES).limit(WORD_LOOKUP_LIMIT),
+            {"match": params["match"]},
+        ).all()
+        if len(seqs) < WORD_LOOKUP_LIMIT:
+            params["seqs"] = list(seqs)
+            return "seqs"
         return "postgresql"
     match = " AND ".join(f'"{word}"*' for word in found)
     params["match"] = match
     matches = db.session.execute(_COUNT_MATCHES, {"match": match, "limit": WORD_LOOKUP_LIMIT})
     return "lookup" if matches.scalar_one() < WORD_LOOKUP_LIMIT else "scan"
 
+
+_PG_MATCHES = _WORDS.c.words.bool_op("@@")(cast(bindparam("match"), TSQUERY))
 
 _COUNT_MATCHES = text(
     f"SELECT count(*) FROM (SELECT 1 FROM {WORD_INDEX} "
