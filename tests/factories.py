@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import event as sa_event
 
 from timeline import changes, services
 from timeline.db import db
@@ -93,3 +96,20 @@ def bulk_events(app: Flask, specs: list[dict[str, Any]]) -> list[str]:
         changes.insert_new_events(stored)
         db.session.commit()
         return [event.id for event in stored]
+
+
+@contextmanager
+def recorded_statements(app: Flask) -> Iterator[list[tuple[str, Any]]]:
+    """The SQL statements, with their parameters, that the app runs inside the block."""
+    seen: list[tuple[str, Any]] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_args: Any) -> None:
+        seen.append((statement, parameters))
+
+    with app.app_context():
+        engine = db.engine
+    sa_event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        sa_event.remove(engine, "before_cursor_execute", record)

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import event as sa_event
 
-from tests.factories import cite, create_event, etag, event_body, review
-from timeline.db import db
+from tests.factories import cite, create_event, etag, event_body, recorded_statements, review
 
 API = "/api/v1"
 PUBLIC = "public, no-cache"
@@ -178,34 +175,18 @@ def test_an_earlier_version_is_conditional_on_its_body(
     )
 
 
-@contextmanager
-def _statements(app: Flask) -> Iterator[list[str]]:
-    """The SQL statements run inside the block."""
-    seen: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        seen.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    sa_event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        sa_event.remove(engine, "before_cursor_execute", record)
-
-
 @pytest.mark.parametrize("resource", ["event", "source"])
 def test_a_304_for_an_event_or_source_is_one_small_query(
     app: Flask, client: FlaskClient, seeded: Seeded, resource: str
 ) -> None:
     url = _url(f"/{resource}s/{{{resource}}}", seeded)
     tag = client.get(url).headers["ETag"]
-    with _statements(app) as statements:
+    with recorded_statements(app) as statements:
         assert client.get(url, headers={"If-None-Match": tag}).status_code == 304
     assert len(statements) == 1, statements
-    assert "document" not in statements[0]
-    assert "text" not in statements[0]
+    ((statement, _parameters),) = statements
+    assert "document" not in statement
+    assert "text" not in statement
 
 
 TIMELINE_READS = [
@@ -223,10 +204,11 @@ def test_a_304_for_a_timeline_read_is_one_seek_of_the_feed(
 ) -> None:
     url = _url(path, seeded)
     tag = client.get(url).headers["ETag"]
-    with _statements(app) as statements:
+    with recorded_statements(app) as statements:
         assert client.get(url, headers={"If-None-Match": tag}).status_code == 304
     assert len(statements) == 1, statements
-    assert "feed_" in statements[0]
+    ((statement, _parameters),) = statements
+    assert "feed_" in statement
 
 
 @pytest.mark.parametrize("path", TIMELINE_READS[:3])

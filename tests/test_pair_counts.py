@@ -5,18 +5,15 @@ list read them with plans that neither scan nor sort a table."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import event as sa_event
 from sqlalchemy import text
 
-from tests.factories import create_event, etag, event_body, review
+from tests.factories import create_event, etag, event_body, recorded_statements, review
 from timeline.db import db
 from timeline.pair_counts import recount
 
@@ -137,23 +134,6 @@ class TestCountsFollowEveryWrite:
         assert client.get(f"{API}/pairs").get_json()["items"] == []
 
 
-@contextmanager
-def _statements(app: Flask) -> Iterator[list[tuple[str, Any]]]:
-    """The SQL statements, with their parameters, run inside the block."""
-    seen: list[tuple[str, Any]] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_args: Any) -> None:
-        seen.append((statement, parameters))
-
-    with app.app_context():
-        engine = db.engine
-    sa_event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        sa_event.remove(engine, "before_cursor_execute", record)
-
-
 def _plan(app: Flask, statement: str, parameters: Any) -> str:
     """The statement's plan as text. On PostgreSQL, sequential scans and sorts are
     priced out of reach first: a plan that still has one has no index to use instead,
@@ -204,7 +184,7 @@ def test_summary_and_pair_list_plans_neither_scan_nor_sort(
     url = f"{API}{path}"
     if "limit=1" in path:  # the second page, from a cursor
         url = f"{API}{path}&cursor={client.get(url).get_json()['next_cursor']}"
-    with _statements(app) as statements:
+    with recorded_statements(app) as statements:
         assert client.get(url).status_code == 200
     reads = [(s, p) for s, p in statements if s.lstrip().upper().startswith("SELECT")]
     assert reads
