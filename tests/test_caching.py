@@ -9,8 +9,10 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import event as sa_event
 
 from tests.factories import cite, create_event, etag, event_body, recorded_statements, review
+from timeline.db import db
 
 API = "/api/v1"
 PUBLIC = "public, no-cache"
@@ -209,6 +211,38 @@ def test_a_304_for_a_timeline_read_is_one_seek_of_the_feed(
     assert len(statements) == 1, statements
     ((statement, _parameters),) = statements
     assert "feed_" in statement
+
+
+def test_a_timeline_page_is_two_statements_on_one_pooled_connection(
+    app: Flask, client: FlaskClient, seeded: Seeded
+) -> None:
+    """The feed's position, then the page: no session, no transaction, no ping."""
+    seen: list[str] = []
+
+    def checkout(*_args: Any) -> None:
+        seen.append("checkout")
+
+    def begin(*_args: Any) -> None:
+        seen.append("begin")
+
+    with app.app_context():
+        engine = db.engine
+    sa_event.listen(engine, "checkout", checkout)
+    sa_event.listen(engine, "begin", begin)
+    try:
+        with recorded_statements(app) as statements:
+            response = client.get(f"{API}/timelines/IN-RU")
+    finally:
+        sa_event.remove(engine, "checkout", checkout)
+        sa_event.remove(engine, "begin", begin)
+    assert response.status_code == 200
+    assert [item["title"] for item in response.get_json()["items"]] == [
+        "Defence Minister visits Russia"
+    ]
+    assert [statement.split()[0] for statement, _ in statements] == ["SELECT", "SELECT"]
+    assert "feed_" in statements[0][0]
+    assert "pair_events" in statements[1][0]
+    assert seen == ["checkout"]
 
 
 @pytest.mark.parametrize("path", TIMELINE_READS[:3])

@@ -332,6 +332,23 @@ class TestQueryStrings:
         assert len(response.get_json()["items"]) == 1
         assert client.head(f"{API}/events?limit=1").status_code == 200
 
+    def test_a_query_string_asked_again_is_checked_and_answered_again(self, client, tokens):
+        """Loaded query strings are remembered: the same answers, the same refusals."""
+        create_event(client, tokens.editor, title="First")
+        create_event(client, tokens.editor, title="Second", date="2020-01-01")
+        for _ in range(2):
+            refused = client.get(f"{API}/timelines/IN-RU?limit=0")
+            assert refused.status_code == 422
+            assert refused.get_json()["errors"] == {
+                "limit": ["Must be greater than or equal to 1 and less than or equal to 200."]
+            }
+        url = f"{API}/timelines/IN-RU?limit=1"
+        first = client.get(url)
+        assert [item["title"] for item in first.get_json()["items"]] == ["First"]
+        following = client.get(first.get_json()["next_cursor"].join([url + "&cursor=", ""]))
+        assert [item["title"] for item in following.get_json()["items"]] == ["Second"]
+        assert client.get(url).get_json() == first.get_json()
+
 
 class TestPatches:
     """A PATCH must change something: no body, or an empty object, is a 422."""

@@ -22,7 +22,7 @@ from sqlalchemy import text
 
 from tests.factories import bulk_events
 from timeline import read_model
-from timeline.db import db
+from timeline.db import compiled_statement, db
 
 API = "/api/v1"
 EVENTS = 3000
@@ -106,11 +106,11 @@ def loaded(app: Flask) -> Flask:
 def explained(loaded: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """A function that requests a URL and returns the plans of its page queries."""
     plans: list[Any] = []
-    fetch = read_model._fetch
+    fetch = read_model.fetch_rows
 
     def explaining_fetch(stmt: Any, params: dict[str, Any]) -> Any:
         connection = db.session.connection()
-        compiled = read_model._compiled(stmt, connection.dialect)
+        compiled = compiled_statement(stmt, connection.dialect)
         values: Any = compiled.construct_params(params)
         if compiled.positional:
             values = tuple(values[name] for name in compiled.positiontup or ())
@@ -122,7 +122,7 @@ def explained(loaded: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatc
             plans.append(rows.scalar_one()[0]["Plan"])
         return fetch(stmt, params)
 
-    monkeypatch.setattr(read_model, "_fetch", explaining_fetch)
+    monkeypatch.setattr(read_model, "fetch_rows", explaining_fetch)
 
     def explain(url: str) -> list[Any]:
         plans.clear()

@@ -143,7 +143,11 @@ def feed_etag(pair: CountryPair | None) -> str:
     ETag changes whenever the answer can. The position is read before the data it
     validates, so an answer is never older than its ETag says."""
     position = last_position(pair.id if pair is not None else None)
-    key = f"{request.url}\n{_RENDERING}\n{position}"
+    # The URL as the client sent it (request.url would decode and re-encode it):
+    # the host is in, as Link headers and the page's links name it.
+    environ = request.environ
+    url = f"{request.host}{environ.get('SCRIPT_NAME', '')}{environ.get('PATH_INFO', '')}"
+    key = f"{url}?{environ.get('QUERY_STRING', '')}\n{_RENDERING}\n{position}"
     return hashlib.blake2b(key.encode(), digest_size=16).hexdigest()
 
 
@@ -180,6 +184,18 @@ def _http_date(second: int) -> str:
     return http_date(second)
 
 
+# Request headers that can make a GET's answer a 304, 412 or 206 (make_conditional).
+_CONDITIONAL_HEADERS = frozenset(
+    {
+        "HTTP_IF_NONE_MATCH",
+        "HTTP_IF_MODIFIED_SINCE",
+        "HTTP_IF_MATCH",
+        "HTTP_IF_UNMODIFIED_SINCE",
+        "HTTP_RANGE",
+    }
+)
+
+
 def apply_cache_policy(response: Response) -> Response:
     if not request.path.startswith("/api/") or request.method == "OPTIONS":
         return response
@@ -190,7 +206,8 @@ def apply_cache_policy(response: Response) -> Response:
             response.add_etag()  # unless the view gave its own
             if "Date" not in response.headers:  # make_conditional would format it anew
                 response.headers["Date"] = _http_date(int(time.time()))
-            response.make_conditional(request)
+            if not _CONDITIONAL_HEADERS.isdisjoint(request.environ):
+                response.make_conditional(request)
         response.headers["Cache-Control"] = public_cache_control(config)
         if config["READS_REQUIRE_TOKEN"]:
             response.vary.add("Authorization")

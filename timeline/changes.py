@@ -373,12 +373,15 @@ def insert_new_events(events: Sequence[NewEvent]) -> None:
         _check(event)
         render(event)
     connection = db.session.connection()
-    seqs = connection.execute(
-        insert(Event).returning(Event.seq, sort_by_parameter_order=True),
+    # Matched up by id: RETURNING in the rows' order would make SQLAlchemy insert
+    # them one statement each on SQLite, which does not promise that order.
+    inserted = connection.execute(
+        insert(Event).returning(Event.id, Event.seq),
         [{name: getattr(event, name) for name in _NEW_EVENT_COLUMNS} for event in events],
-    ).scalars()
-    for event, seq in zip(events, seqs, strict=True):
-        event.seq = seq
+    )
+    seqs: dict[str, int] = {row[0]: row[1] for row in inserted}
+    for event in events:
+        event.seq = seqs[event.id]
     rows = {
         EventCountry: [
             {"event_seq": e.seq, "code": code} for e in events for code in e.country_codes

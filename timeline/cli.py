@@ -17,7 +17,7 @@ from . import rerender
 from .db import db
 from .demo import load_demo
 from .errors import ApiProblem
-from .imports import DEFAULT_BATCH_SIZE, ImportRefused, Summary, import_events
+from .imports import DEFAULT_BATCH_SIZE, ImportRefused, Summary, default_workers, import_events
 from .models import Event
 from .services import get_source, source_drafts
 from .writes import purge_expired_keys
@@ -80,10 +80,9 @@ def source_drafts_command(source_id: str) -> None:
 @click.option(
     "--workers",
     type=click.IntRange(0, 32),
-    default=0,
-    show_default=True,
-    help="Processes that validate rows while this one stores them (0: this one validates). "
-    "Pays only with idle cores: each starts in about a second and its rows travel by pipe.",
+    default=None,
+    help="Processes that validate rows while this one stores them (0: this one validates) "
+    "[default: one per other core, at most 3, for a file of several batches; else 0].",
 )
 @click.option(
     "--created-by",
@@ -92,7 +91,7 @@ def source_drafts_command(source_id: str) -> None:
     help="Who the events are recorded as created by (a reviewer of that name cannot review them).",
 )
 def import_events_command(
-    file: Path, batch_size: int, rejects_path: Path | None, workers: int, created_by: str
+    file: Path, batch_size: int, rejects_path: Path | None, workers: int | None, created_by: str
 ) -> None:
     """Import events from JSON Lines (one createEvent body per line, with an optional
     external_id) or CSV (the columns of the CSV export). Rows whose external_id is
@@ -116,7 +115,7 @@ def import_events_command(
                 file,
                 rejects_path=rejects,
                 batch_size=batch_size,
-                workers=workers,
+                workers=default_workers(size, batch_size) if workers is None else workers,
                 actor=created_by,
                 progress=progress,
             )

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import functools
+import select
 import sqlite3
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any, cast
 
-from flask import Flask, current_app, has_app_context, has_request_context, request
+from flask import Flask, current_app, g, has_app_context, has_request_context, request
 from flask_sqlalchemy import SQLAlchemy
 from flask_sqlalchemy.session import Session
 from sqlalchemy import Delete, event, insert
@@ -20,8 +21,10 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, CursorResult, Dialect, Engine, make_url
-from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import ClauseElement
 
 from .models import Base
 
@@ -76,9 +79,9 @@ def engine_options(config: Mapping[str, Any], *, read: bool = False) -> dict[str
     """SQLAlchemy engine options for the configured database, or with ``read`` for
     the read replica (DATABASE_READ_URL), which has a pool of its own.
 
-    PostgreSQL: a dead pooled connection (after a restart) is replaced before use,
-    connecting, waiting for a lock and running a statement are each bounded, and
-    the pool holds the configured number of connections per process.
+    PostgreSQL: connecting, waiting for a lock and running a statement are each
+    bounded, and the pool holds the configured number of connections per process
+    (a connection the server dropped is replaced: ``replace_dropped_connections``).
     """
     url = config["DATABASE_READ_URL"] if read else config["SQLALCHEMY_DATABASE_URI"]
     if make_url(url).get_backend_name() != "postgresql":
@@ -89,7 +92,6 @@ def engine_options(config: Mapping[str, Any], *, read: bool = False) -> dict[str
         f"-c statement_timeout={config['DATABASE_STATEMENT_TIMEOUT']}"
     )
     return {
-        "pool_pre_ping": True,
         "pool_size": config[prefix + "POOL_SIZE"],
         "max_overflow": config[prefix + "MAX_OVERFLOW"],
         # Waiting for a pooled connection (all in use by requests that wait on a lock)
@@ -111,19 +113,21 @@ def upsert(model: type[Base]) -> PostgresqlInsert | SqliteInsert:
     return (postgresql_insert if dialect == "postgresql" else sqlite_insert)(model)
 
 
-# Rows from which PostgreSQL's COPY is used rather than one INSERT per row.
-_COPY_FROM = 50
+# Rows from which they go to the driver directly (below), rather than through
+# SQLAlchemy's executemany.
+_BULK_FROM = 50
 
 
 def insert_rows(connection: Connection, model: type[Base], rows: Sequence[dict[str, Any]]) -> None:
     """Insert rows (dicts with the same keys) into the model's table.
 
-    On PostgreSQL, many rows go in by COPY: the server parses and plans no statement
-    per row, which is most of what an executemany INSERT costs it. Each value is
-    converted as SQLAlchemy's INSERT converts it (its column type's bind processor),
-    and driver errors are raised as SQLAlchemy's, as ``execute`` raises them. Rows
-    that leave out a column with a Python-side default take the INSERT, which
-    fills it in.
+    Many rows go to the driver directly, each value converted as SQLAlchemy's
+    INSERT converts it (its column type's bind processor): SQLAlchemy's own
+    executemany works out every row's parameters anew, which costs more than
+    SQLite's work. On PostgreSQL they go in by COPY: the server parses and plans
+    no statement per row, which is most of what an INSERT per row costs it. Driver
+    errors are raised as SQLAlchemy's, as ``execute`` raises them. Rows that leave
+    out a column with a Python-side default take the INSERT, which fills it in.
     """
     if not rows:
         return
@@ -131,28 +135,35 @@ def insert_rows(connection: Connection, model: type[Base], rows: Sequence[dict[s
     table = model.__table__
     names = list(rows[0])
     defaulted = any(c.default is not None and c.key not in names for c in table.columns)
-    if dialect.name != "postgresql" or len(rows) < _COPY_FROM or defaulted:
+    if len(rows) < _BULK_FROM or defaulted:
         connection.execute(insert(model), rows)
         return
     converters = [
         table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names
     ]
-    quote = dialect.identifier_preparer.quote
-    statement = (
-        f"COPY {dialect.identifier_preparer.format_table(table)} "
-        f"({', '.join(quote(name) for name in names)}) FROM STDIN"
+    values = (
+        tuple(
+            convert(row[name]) if convert else row[name]
+            for name, convert in zip(names, converters, strict=True)
+        )
+        for row in rows
     )
+    quote = dialect.identifier_preparer.quote
+    columns = ", ".join(quote(name) for name in names)
+    table_name = dialect.identifier_preparer.format_table(table)
+    if dialect.name != "postgresql":
+        placeholders = ", ".join("?" for _name in names)
+        connection.exec_driver_sql(
+            f"INSERT INTO {table_name} ({columns}) VALUES ({placeholders})", list(values)
+        )
+        return
+    statement = f"COPY {table_name} ({columns}) FROM STDIN"
     driver = connection.connection.driver_connection
     assert driver is not None
     try:
         with driver.cursor() as cursor, cursor.copy(statement) as copy:
-            for row in rows:
-                copy.write_row(
-                    [
-                        convert(row[name]) if convert else row[name]
-                        for name, convert in zip(names, converters, strict=True)
-                    ]
-                )
+            for row_values in values:
+                copy.write_row(row_values)
     except dialect.loaded_dbapi.Error as error:
         raise DBAPIError.instance(
             statement, None, error, dialect.loaded_dbapi.Error, dialect=dialect
@@ -228,53 +239,106 @@ def is_transient_failure(error: BaseException) -> bool:
     return isinstance(error, OperationalError)
 
 
-@dataclass(frozen=True)
-class ReadConnection:
-    """A connection to run one read statement on with the driver's own cursor."""
-
-    dbapi: Any  # the pool's proxy of the driver's connection: cursor(), dbapi_connection
-    dialect: Dialect
-    invalidate: Callable[[BaseException], None]  # a connection the database dropped
-
-
 @contextmanager
-def read_connection() -> Iterator[ReadConnection]:
-    """The connection for one read statement of a request.
+def read_connection() -> Iterator[Connection]:
+    """The connection for a read statement of a request.
 
     Within the session's transaction (the request has already used the session,
     e.g. to check a token) it is the session's connection, so that the read sees
-    what the transaction sees. Otherwise the statement does not need a session:
-    it runs on a connection of its own from the pool, with the driver in
-    autocommit mode (one SELECT is its own consistent snapshot). That spares a
-    request the Session and its transaction, made and torn down for one statement,
-    and on PostgreSQL the BEGIN and ROLLBACK round trips. The pool still pings a
-    PostgreSQL connection before handing it out. With a read replica
-    (DATABASE_READ_URL) it is always the session's, which chooses the database.
+    what the transaction sees. Otherwise reads do not need a session: they run on
+    a connection of the pool held for the rest of the request (``g``), with the
+    driver in autocommit mode, each SELECT its own consistent snapshot. That spares
+    a request the Session and its transaction, made and torn down for a statement
+    or two, and on PostgreSQL the BEGIN and ROLLBACK round trips; the connection is
+    checked out (and pinged, on PostgreSQL) once however many statements read it.
+    With a read replica (DATABASE_READ_URL) it is always the session's, which
+    chooses the database.
     """
     in_transaction = db.session.registry.has() and db.session().in_transaction()
     if in_transaction or current_app.config["DATABASE_READ_URL"]:
-        connection = db.session.connection()
-        yield ReadConnection(connection.connection, connection.dialect, connection.invalidate)
+        yield db.session.connection()
         return
-    # A Connection, not the pool's raw one: failing to connect is then SQLAlchemy's
-    # error like any other (a 503, not a 500), and a dropped connection is invalidated.
-    with db.engine.connect() as connection:
+    held: Connection | None = g.get(_HELD_READ_CONNECTION)
+    if held is None or held.invalidated:
+        # A Connection, not the pool's raw one: failing to connect is then SQLAlchemy's
+        # error like any other (a 503, not a 500), and a dropped connection is invalidated.
+        held = db.engine.connect()
         # SQLite's driver connections are in autocommit mode already (configure_sqlite).
-        driver: Any = None
-        if connection.dialect.name == "postgresql":
-            driver = connection.connection.driver_connection
-            driver.autocommit = True
+        if held.dialect.name == "postgresql":
+            held.connection.driver_connection.autocommit = True  # type: ignore[union-attr]
+        setattr(g, _HELD_READ_CONNECTION, held)
+    yield held
+
+
+# The attribute of ``g`` that holds a request's read connection (``read_connection``).
+_HELD_READ_CONNECTION = "timeline_read_connection"
+
+
+def _release_read_connection() -> None:
+    held: Connection | None = g.pop(_HELD_READ_CONNECTION, None)
+    if held is None:
+        return
+    if not held.invalidated and held.dialect.name == "postgresql":
+        with contextlib.suppress(Exception):  # a connection the server dropped meanwhile
+            held.connection.driver_connection.autocommit = False  # type: ignore[union-attr]
+    with contextlib.suppress(SQLAlchemyError):
+        held.close()
+
+
+@functools.lru_cache(maxsize=256)
+def compiled_statement(stmt: ClauseElement, dialect: Dialect) -> SQLCompiler:
+    compiled = stmt.compile(dialect=dialect)
+    assert isinstance(compiled, SQLCompiler)
+    return compiled
+
+
+def fetch_rows(stmt: ClauseElement, params: Mapping[str, Any]) -> Sequence[Any]:
+    """The rows of a read statement whose values are all bound by name, read with
+    the driver's cursor on the request's ``read_connection``.
+
+    SQLAlchemy's execution (cache key, context, Row objects) costs more than the
+    query itself for a page of plain text and integer columns: the statement is
+    compiled once per statement object and dialect (build each statement once, with
+    ``bindparam``) and run directly. Its columns' types must convert nothing on the
+    way in or out. Driver errors are still raised as SQLAlchemy's DBAPIError.
+    """
+    with read_connection() as connection:
+        dialect = connection.dialect
+        compiled = compiled_statement(stmt, dialect)
+        values: Any = compiled.construct_params(params)
+        if compiled.positional:
+            values = [values[name] for name in compiled.positiontup or ()]
+        cursor = connection.connection.cursor()
         try:
-            yield ReadConnection(connection.connection, connection.dialect, connection.invalidate)
+            # As SQLAlchemy's own execution does, for whoever listens (tracing, tests).
+            connection.dispatch.before_cursor_execute(
+                connection, cursor, compiled.string, values, None, False
+            )
+            cursor.execute(compiled.string, values)
+            return cursor.fetchall()
+        except dialect.loaded_dbapi.Error as error:
+            # As SQLAlchemy's own execution does: a connection the database dropped
+            # is invalidated, so that neither teardown nor the pool uses it again.
+            lost = dialect.is_disconnect(error, connection.connection.dbapi_connection, cursor)
+            if lost:
+                connection.invalidate(error)
+            raise DBAPIError.instance(
+                compiled.string,
+                values,
+                error,
+                dialect.loaded_dbapi.Error,
+                connection_invalidated=lost,
+                dialect=dialect,
+            ) from error
         finally:
-            if driver is not None and not connection.invalidated:
-                driver.autocommit = False
+            cursor.close()
 
 
 def release_session(_error: BaseException | None = None) -> None:
     """End the request's session; a connection the database dropped is discarded
     rather than rolled back, so that teardown cannot fail a response. A request
     that never used the session has none to end (and gets none made for this)."""
+    _release_read_connection()
     if not db.session.registry.has():
         return
     try:
@@ -283,11 +347,41 @@ def release_session(_error: BaseException | None = None) -> None:
         db.session().invalidate()
 
 
+def replace_dropped_connections(engine: Engine) -> None:
+    """PostgreSQL: a pooled connection the server has dropped (it restarted, or ended
+    the session) is replaced as it is checked out, so that no request fails on it.
+
+    An idle connection has nothing to read: the server sends its last words (a
+    FATAL "terminating connection") and closes the socket when it ends a session.
+    So a socket with something to read, or a connection the driver knows is broken,
+    is discarded and the pool connects anew (SQLAlchemy's DisconnectionError). That
+    costs a poll of the socket, where pool_pre_ping costs a round trip to the server
+    (a SELECT 1) for every request. What no poll sees, a server gone without a word,
+    fails the one statement that finds it (a 503), and the pool is renewed.
+    """
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        if dbapi_connection.closed or dbapi_connection.broken or _has_input(dbapi_connection):
+            raise DisconnectionError("The server ended this pooled connection.")
+
+
+def _has_input(dbapi_connection: Any) -> bool:
+    poller = select.poll()
+    try:
+        poller.register(dbapi_connection.fileno(), select.POLLIN | select.POLLPRI)
+    except (OSError, ValueError):
+        return True  # no socket left
+    return bool(poller.poll(0))
+
+
 def init_database(app: Flask) -> None:
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options(app.config))
     db.init_app(app)
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             configure_sqlite(db.engine, app.config["SQLITE_BUSY_TIMEOUT"])
+        elif db.engine.dialect.name == "postgresql":
+            replace_dropped_connections(db.engine)
     # Registered after Flask-SQLAlchemy's, so it runs before that one's session.remove().
     app.teardown_appcontext(release_session)

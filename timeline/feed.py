@@ -25,11 +25,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.engine import Connection
 
 from .cursors import SEQ_KEY, decode_cursor, encode_cursor
-from .db import db, insert_rows, upsert
+from .db import db, fetch_rows, insert_rows, upsert
 from .domain.countries import pair_ids
 from .domain.feed import change_kind
 from .errors import Conflict
@@ -98,14 +98,20 @@ def record(connection: Connection, changes: Iterable[EventChange]) -> None:
     insert_rows(connection, FeedEntryPair, entry_pairs)
 
 
+_LAST_POSITION = select(FeedHead.position).where(FeedHead.id == 1)
+_LAST_PAIR_POSITION = select(func.max(FeedEntryPair.position)).where(
+    FeedEntryPair.pair == bindparam("pair")
+)
+
+
 def last_position(pair: str | None) -> int:
     """The last position that changed the pair's timeline (any timeline without a
     pair); 0 before the first. One seek of an index."""
     if pair is None:
-        stmt = select(FeedHead.position).where(FeedHead.id == 1)
+        rows = fetch_rows(_LAST_POSITION, {})
     else:
-        stmt = select(func.max(FeedEntryPair.position)).where(FeedEntryPair.pair == pair)
-    return db.session.scalar(stmt) or 0
+        rows = fetch_rows(_LAST_PAIR_POSITION, {"pair": pair})
+    return (rows[0][0] if rows else None) or 0
 
 
 @dataclass(frozen=True)

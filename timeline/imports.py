@@ -25,6 +25,7 @@ import gc
 import io
 import json
 import multiprocessing
+import os
 import signal
 import sqlite3
 import time
@@ -429,6 +430,21 @@ class _Checkers:
             if process.is_alive():
                 process.kill()
                 process.join()
+
+
+# Checkers that pay at most: the storing process keeps up with about this many.
+_MOST_CHECKERS = 3
+# A JSON line of an event with citations, in bytes, about.
+_ROW_BYTES = 1_000
+
+
+def default_workers(file_bytes: int, batch_size: int) -> int:
+    """Checkers for a file when the command is not told: one per core this process
+    may use besides its own, when the file holds several batches (a checker takes
+    about a second to start, and validates while the batch before is stored)."""
+    if file_bytes < 3 * batch_size * _ROW_BYTES:
+        return 0
+    return max(0, min(len(os.sched_getaffinity(0)) - 1, _MOST_CHECKERS))
 
 
 # A checker reads its pipe's end and exits; it should not take longer than this.

@@ -37,16 +37,14 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, TSQUERY
-from sqlalchemy.engine import Connection, Dialect
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import aliased
-from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import UnaryExpression
 from sqlalchemy.sql.operators import custom_op
 
 from .compiled_dump import compile_dump
 from .cursors import PAIR_LIST_KEY, SEQ_KEY, TIMELINE_KEY, decode_cursor, encode_cursor
-from .db import db, insert_rows, read_connection
+from .db import db, fetch_rows, insert_rows
 from .domain.claims import ClaimStatus
 from .domain.countries import CountryPair, pair_ids
 from .domain.dates import PartialDate, Precision, day_from_ordinal
@@ -387,7 +385,7 @@ def _from_bounds(table: Timeline, first: dt.date, params: dict[str, Any]) -> Non
 
 
 def _as_stored(column: Any, value: Any) -> Any:
-    """The value as the column's type hands it to the driver (``_fetch`` runs no
+    """The value as the column's type hands it to the driver (``fetch_rows`` runs no
     type's conversion): a time in UTC, and on SQLite the text SQLAlchemy stores."""
     dialect = db.session.get_bind().dialect
     convert = column.type.dialect_impl(dialect).bind_processor(dialect)
@@ -451,57 +449,13 @@ def keyset_page(table: Timeline, args: dict[str, Any], **bound: Any) -> Page:
         params.update(zip(("after_day", "after_precision", "after_seq"), after, strict=True))
     filters = _FILTER_PARAMS.intersection(params)
     stmt = _page_statement(table, filters, plan, order, "cursor" in args)
-    rows = _fetch(stmt, params)
+    rows = fetch_rows(stmt, params)
     next_cursor = None
     if len(rows) > args["limit"]:
         rows = rows[: args["limit"]]
         _document, *key = rows[-1]
         next_cursor = encode_cursor(*key)
     return Page([row[0] for row in rows], next_cursor)
-
-
-@functools.lru_cache(maxsize=256)
-def _compiled(stmt: PageSelect, dialect: Dialect) -> SQLCompiler:
-    compiled = stmt.compile(dialect=dialect)
-    assert isinstance(compiled, SQLCompiler)
-    return compiled
-
-
-def _fetch(stmt: PageSelect, params: dict[str, Any]) -> Sequence[Any]:
-    """A page's rows, read with the driver's cursor (``db.read_connection``).
-
-    SQLAlchemy's execution (cache key, context, Row objects) costs more than the
-    query itself for a page of plain text and integer columns (about an eighth of
-    a request): the statement is compiled once per shape and dialect and run
-    directly. None of these columns' types converts values on the way in or out.
-    Driver errors are still raised as SQLAlchemy's DBAPIError.
-    """
-    with read_connection() as connection:
-        dialect = connection.dialect
-        compiled = _compiled(stmt, dialect)
-        values: Any = compiled.construct_params(params)
-        if compiled.positional:
-            values = [values[name] for name in compiled.positiontup or ()]
-        cursor = connection.dbapi.cursor()
-        try:
-            cursor.execute(compiled.string, values)
-            return cursor.fetchall()
-        except dialect.loaded_dbapi.Error as error:
-            # As SQLAlchemy's own execution does: a connection the database dropped
-            # is invalidated, so that neither teardown nor the pool uses it again.
-            lost = dialect.is_disconnect(error, connection.dbapi.dbapi_connection, cursor)
-            if lost:
-                connection.invalidate(error)
-            raise DBAPIError.instance(
-                compiled.string,
-                values,
-                error,
-                dialect.loaded_dbapi.Error,
-                connection_invalidated=lost,
-                dialect=dialect,
-            ) from error
-        finally:
-            cursor.close()
 
 
 def timeline_page(pair: CountryPair, args: dict[str, Any]) -> Page:

@@ -43,7 +43,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from .auth import valid_token
 from .config import database_read_url
-from .db import READ_ENGINE, db, engine_options, is_transient_failure
+from .db import READ_ENGINE, db, engine_options, is_transient_failure, replace_dropped_connections
 from .models import ApiToken
 
 _EXTENSION = "timeline_read_replica"
@@ -140,6 +140,8 @@ def init_app(app: Flask) -> None:
         raise ValueError(
             f"DATABASE_READ_URL names a database driver that is not installed: {error}"
         ) from None
+    if engine.dialect.name == "postgresql":
+        replace_dropped_connections(engine)
     app.extensions[_EXTENSION] = ReadReplica(engine, app.config["DATABASE_READ_RETRY_SECONDS"])
     app.extensions[READ_ENGINE] = read_engine
 

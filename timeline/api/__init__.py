@@ -45,8 +45,36 @@ class _QueryArgs(MultiDictProxy):
         return super().__getitem__(key)
 
 
+# Query strings remembered per query schema (then it starts again).
+_REMEMBERED_QUERIES = 512
+
+
 class StrictParser(FlaskParser):
     """Reads the query string cheaply and a JSON body safely."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._queries: weakref.WeakKeyDictionary[ma.Schema, dict[bytes, dict[str, Any]]] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def parse(self, argmap: Any, req: Request | None = None, **kwargs: Any) -> Any:
+        """A query string a query schema has loaded before gives the same arguments
+        again without loading it: the schemas' answer depends on the string alone,
+        and dashboards ask for the same few URLs over and over. Only what loaded is
+        remembered; a string with errors is refused anew each time."""
+        if kwargs.get("location") != "query" or not isinstance(argmap, ma.Schema):
+            return super().parse(argmap, req, **kwargs)
+        query_string = (req or request).query_string
+        loaded = self._queries.setdefault(argmap, {})
+        found = loaded.get(query_string)
+        if found is None:
+            found = super().parse(argmap, req, **kwargs)
+            if len(loaded) >= _REMEMBERED_QUERIES:
+                loaded.clear()
+            loaded[query_string] = found
+        # Each request its own dict (and lists): views may change what they get.
+        return {k: list(v) if isinstance(v, list) else v for k, v in found.items()}
 
     def load_querystring(self, req: Request, schema: ma.Schema) -> Any:
         return self._makeproxy(req.args, schema, cls=_QueryArgs)
