@@ -19,14 +19,10 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import tempfile
 from collections.abc import Callable
-from pathlib import Path
 
-from flask_migrate import upgrade
-from read_path import PAGE, load, rate
+from read_path import PAGE, bench_app, load, rate
 
-from timeline import create_app
 from timeline.auth import create_token
 from timeline.db import db
 
@@ -72,7 +68,7 @@ ROUNDS = 5
 
 
 def median_rate(call: Callable[[], object], seconds: float) -> float:
-    return statistics.median(rate(call, seconds / ROUNDS) for _ in range(ROUNDS))
+    return statistics.median(rate(call, seconds / ROUNDS)[0] for _ in range(ROUNDS))
 
 
 def interleaved(
@@ -82,8 +78,8 @@ def interleaved(
     that comes and goes on the machine weighs on both alike."""
     rates: tuple[list[float], list[float]] = ([], [])
     for _ in range(ROUNDS):
-        rates[0].append(rate(first, seconds / ROUNDS))
-        rates[1].append(rate(second, seconds / ROUNDS))
+        rates[0].append(rate(first, seconds / ROUNDS)[0])
+        rates[1].append(rate(second, seconds / ROUNDS)[0])
     return statistics.median(rates[0]), statistics.median(rates[1])
 
 
@@ -94,11 +90,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=2.0)
     args = parser.parse_args()
 
-    workdir = Path(tempfile.mkdtemp(prefix="timeline-bench-"))
-    url = args.database_url or f"sqlite:///{workdir / 'bench.db'}"
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "RATELIMIT_ENABLED": False})
+    app = bench_app(args.database_url, RATELIMIT_ENABLED=False)
     with app.app_context():
-        upgrade()
         dialect = db.engine.dialect.name
         editor = {"Authorization": f"Bearer {create_token('bench-editor', 'editor')}"}
     print(f"database: {dialect}, {args.events:,} events in the pair IN-RU")

@@ -27,20 +27,18 @@ import calendar
 import datetime as dt
 import random
 import statistics
-import tempfile
 import time
 import uuid
-from pathlib import Path
 from types import SimpleNamespace
 
 from flask.testing import FlaskClient
-from flask_migrate import upgrade
+from read_path import bench_app
 from sqlalchemy import insert, select, text
 
-from timeline import create_app
 from timeline.cursors import encode_cursor
 from timeline.db import db
 from timeline.models import Event, EventCountry, EventTag, PairEvent
+from timeline.pair_counts import CountChanges, apply
 from timeline.read_model import insert_timeline_rows
 
 FIRST_DAY = dt.date(1986, 1, 1).toordinal()
@@ -127,8 +125,11 @@ def load(app, pair: str, start: int, stop: int) -> float:
                     for position, tag in enumerate(e.tag_names)
                 ],
             )
-            # What an import stores for each event: its timeline rows, tags and words.
-            insert_timeline_rows(connection, events)  # type: ignore[arg-type]
+            # What an import stores for each event: its timeline rows, tags and words,
+            # and the pair counts they add to.
+            counts = CountChanges()
+            insert_timeline_rows(connection, events, counts)  # type: ignore[arg-type]
+            apply(connection, counts)
         db.session.commit()
         if db.engine.dialect.name == "postgresql":
             db.session.execute(text("ANALYZE"))
@@ -190,11 +191,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=30)
     args = parser.parse_args()
 
-    workdir = Path(tempfile.mkdtemp(prefix="timeline-bench-"))
-    url = args.database_url or f"sqlite:///{workdir / 'bench.db'}"
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "RATELIMIT_ENABLED": False})
+    app = bench_app(args.database_url, RATELIMIT_ENABLED=False)
     with app.app_context():
-        upgrade()
         print(f"database: {db.engine.dialect.name}")
     rate = load(app, "IN-US", 0, args.small)
     print(f"IN-US: {args.small:,} events loaded, {rate:,.0f} events/s")

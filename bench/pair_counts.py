@@ -24,16 +24,12 @@ import argparse
 import datetime as dt
 import itertools
 import random
-import tempfile
 import time
 import uuid
-from collections.abc import Callable
-from pathlib import Path
 
-from flask_migrate import upgrade
+from read_path import bench_app, rate
 from sqlalchemy import insert
 
-from timeline import create_app
 from timeline.db import db
 from timeline.domain.claims import ClaimStatus
 from timeline.domain.countries import pair_ids
@@ -118,15 +114,6 @@ def load(app, total: int) -> float:
     return total / (time.perf_counter() - started)
 
 
-def rate(call: Callable[[], object], seconds: float) -> float:
-    """Calls per second over about ``seconds``."""
-    count, started = 0, time.perf_counter()
-    while (elapsed := time.perf_counter() - started) < seconds:
-        call()
-        count += 1
-    return count / elapsed
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=100_000)
@@ -134,12 +121,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=3.0)
     args = parser.parse_args()
 
-    workdir = Path(tempfile.mkdtemp(prefix="timeline-bench-"))
-    url = args.database_url or f"sqlite:///{workdir / 'bench.db'}"
     # The summary spends the expensive-reads budget: this measures the reads, not the limit.
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "RATELIMIT_ENABLED": False})
+    app = bench_app(args.database_url, RATELIMIT_ENABLED=False)
     with app.app_context():
-        upgrade()
         dialect = db.engine.dialect.name
     print(f"database: {dialect}, {args.events:,} events in 190 pairs")
     print(f"load: {load(app, args.events):,.0f} events/s (bulk insert)")
@@ -157,7 +141,7 @@ def main() -> None:
     }
     for name, call in figures.items():
         assert call().status_code == 200
-        print(f"{name:34} {rate(call, args.seconds):10,.0f} /s")
+        print(f"{name:34} {rate(call, args.seconds)[0]:10,.0f} /s")
     with app.app_context():
         db.engine.dispose()
 

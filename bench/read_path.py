@@ -32,8 +32,10 @@ import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import orjson
+from flask import Flask
 from flask_migrate import upgrade
 from sqlalchemy import insert, select
 
@@ -119,6 +121,17 @@ def load(app, total: int) -> float:
     return total / (time.perf_counter() - started)
 
 
+def bench_app(database_url: str | None, **config: Any) -> Flask:
+    """The app on ``database_url`` (which must exist and be empty), or else on a new
+    SQLite file in a temporary folder, migrated, with ``config`` on top."""
+    workdir = Path(tempfile.mkdtemp(prefix="timeline-bench-"))
+    url = database_url or f"sqlite:///{workdir / 'bench.db'}"
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, **config})
+    with app.app_context():
+        upgrade()
+    return app
+
+
 def rate(call: Callable[[], object], seconds: float) -> tuple[float, float]:
     """Calls per second over about ``seconds``, and this process's CPU microseconds
     per call (which other processes on a shared machine do not inflate, but which
@@ -138,12 +151,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
 
-    workdir = Path(tempfile.mkdtemp(prefix="timeline-bench-"))
-    url = args.database_url or f"sqlite:///{workdir / 'bench.db'}"
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url})
+    app = bench_app(args.database_url)
     app.add_url_rule(TRIVIAL, "bench_trivial", lambda: json_response(b'{"status":"ok"}'))
     with app.app_context():
-        upgrade()
         dialect = db.engine.dialect.name
     print(f"database: {dialect}, {args.events:,} events in the pair IN-RU")
     print(f"load: {load(app, args.events):,.0f} events/s (bulk insert of rendered rows)")

@@ -112,3 +112,30 @@ def test_the_benchmark_prints_figures_for_every_query(tmp_path: Path, bench_post
         assert datasette[1] == "50"
         assert all(NUMBER.match(cell) for cell in datasette[4:6]), datasette
         assert NUMBER.match(datasette[8]) or datasette[8] == "no wrk", datasette
+
+
+# The benchmark's other scripts, each at toy size on SQLite, with a line it must print.
+SCRIPTS = {
+    "read_path.py": (["--events", "300", "--seconds", "0.3", "--rounds", "1"], "page 1 / trivial"),
+    "conditional.py": (["--events", "300", "--seconds", "0.2"], "timeline page (limit 50)"),
+    "filters.py": (["--small", "200", "--large", "400", "--repeats", "2"], "events?pair from/to"),
+    "pair_counts.py": (["--events", "300", "--seconds", "0.2"], "pairs by event count, page 2"),
+    "import_rate.py": (["--events", "200"], "SQLite: "),
+    "source_fanout.py": (["--events", "50"], "50"),
+    "drafts_eval.py": ([], "| seed article |"),
+}
+
+
+@pytest.mark.parametrize("script", sorted(SCRIPTS))
+def test_every_benchmark_script_runs_at_toy_size(script: str, tmp_path: Path) -> None:
+    arguments, expected = SCRIPTS[script]
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / script), *arguments],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert expected in result.stdout, result.stdout
