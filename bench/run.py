@@ -61,6 +61,7 @@ from typing import Any, TypeVar
 
 import orjson
 from dataset import Shape, generate, post_reviews
+from flask import Flask
 from import_rate import empty_postgres, timed_import
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -535,8 +536,18 @@ def _in_process(url: str, rows: Sequence[Row], limits: Limits) -> None:
             row.items = attempt(functools.partial(items_in, call))
             row.in_process = attempt(functools.partial(sample, call, limits))
     finally:
-        with app.app_context():
-            db.engine.dispose()
+        _close(app)
+
+
+def _close(app: Flask) -> None:
+    """Stop the app's source re-render thread (it would go on polling a database the
+    next size empties) and close its connections."""
+    worker = app.extensions.get("rerender")
+    if worker is not None:
+        worker.stop.set()
+        worker.wake.set()
+    with app.app_context():
+        db.engine.dispose()
 
 
 def _floors(url: str, pair: str, queries: Sequence[Query], limits: Limits, report: Report) -> None:
@@ -552,7 +563,7 @@ def _post_reviews(url: str, reviews: dict[str, str]) -> str:
         started = time.perf_counter()
         posted = post_reviews(reviews)
         seconds = time.perf_counter() - started
-        db.engine.dispose()
+    _close(app)
     return f"{posted:,} reviews in {seconds:.1f} s"
 
 
