@@ -28,6 +28,7 @@ from tests.conftest import BACKENDS, POSTGRES_URL
 from timeline import MIGRATIONS, create_app
 from timeline.auth import create_token
 from timeline.db import db
+from timeline.domain.spans import blocks
 from timeline.domain.urls import normalise_url
 
 API = "/api/v1"
@@ -581,6 +582,35 @@ class TestMigrationsKeepData:
             timeline = client.get(f"{API}/timelines/IN-RU", query_string=query)
             assert [item["id"] for item in timeline.get_json()["items"]] == found, query
 
+    def test_0012_gives_each_stored_range_its_blocks_of_days(self, fresh_app):
+        first_day = 737368  # EVENT_1's date, 5 Nov 2019
+        with fresh_app.app_context():
+            upgrade(revision=FIRST)
+            with db.engine.begin() as connection:
+                _seed_first_revision(connection)
+            upgrade(revision="0011")
+            with db.engine.begin() as connection:
+                # The event becomes a range of 100 days in its timeline.
+                connection.execute(
+                    sa.text("UPDATE pair_events SET last_day = first_day + 100, span_class = 3")
+                )
+            upgrade(revision="0012")
+            with db.engine.connect() as connection:
+                stored = connection.execute(
+                    sa.text("SELECT pair, level, block, first_day, seq FROM pair_range_blocks")
+                ).all()
+            assert sorted(stored) == sorted(
+                ("IN-RU", level, block, first_day, 1)
+                for level, block in blocks(first_day, first_day + 100)
+            )
+        client = fresh_app.test_client()
+        after_it_began = dt.date.fromordinal(first_day + 60).isoformat()
+        found = client.get(f"{API}/timelines/IN-RU", query_string={"from": after_it_began})
+        assert [item["id"] for item in found.get_json()["items"]] == [EVENT_1]
+        with fresh_app.app_context():
+            downgrade(revision="0011")
+            assert "pair_range_blocks" not in sa.inspect(db.engine).get_table_names()
+
     def test_a_dangling_reference_fails_the_sqlite_migration_and_changes_nothing(self, tmp_path):
         path = tmp_path / "dangling.db"
         app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "TESTING": True})
@@ -733,6 +763,9 @@ class TestPendingSourceEdits:
                 pending = connection.execute(sa.text("SELECT source_seq FROM source_rerenders"))
                 assert len(pending.all()) == 1
 
+        # The refresh runs on the schema the code is for, as the message means.
+        with fresh_app.app_context():
+            upgrade()
         result = fresh_app.test_cli_runner().invoke(args=["read-model", "refresh"])
         assert result.output == "Brought 2 events up to date with their sources.\n"
         with fresh_app.app_context():

@@ -6,6 +6,7 @@ databases find the same events for the same words.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
@@ -171,6 +172,33 @@ class TestDateRange:
     def dated(self, client, tokens):
         for title, date, end in self.EVENTS:
             create_event(client, tokens.editor, title=title, date=date, end_date=end)
+
+    # Ranges either side of each span class's bounds (a class holds spans under 4**k days).
+    SPANS = [1, 3, 4, 15, 16, 63, 64, 255, 256, 1023, 1024, 4095, 4096, 20_000]
+
+    def test_from_keeps_every_range_that_reaches_it_whatever_its_span(self, client, tokens):
+        start = dt.date(2019, 6, 15)
+        for span in self.SPANS:
+            # One that ends on from's day, and one that ends the day before.
+            day_before = start - dt.timedelta(days=1)
+            for title, last in ((f"reaches {span}", start), (f"ends before {span}", day_before)):
+                create_event(
+                    client,
+                    tokens.editor,
+                    title=title,
+                    date=(last - dt.timedelta(days=span)).isoformat(),
+                    end_date=last.isoformat(),
+                    tags=["range"],
+                )
+        reaching = [f"reaches {span}" for span in reversed(self.SPANS)]
+        for url in (
+            f"{TIMELINE}?from={start}",
+            f"{TIMELINE}?from={start}&tag=range",
+            f"{API}/events?from={start}",
+        ):
+            for limit in (3, 50):
+                assert _walk(client, url, limit) == reaching, url
+                assert _walk(client, f"{url}&order=desc", limit) == reaching[::-1], url
 
     def test_from_and_to_keep_what_overlaps_page_by_page(self, client, dated):
         june = [

@@ -386,6 +386,25 @@ class PairEventTag(Base):
     seq: Mapped[int] = mapped_column(ForeignKey("events.seq"), primary_key=True)
 
 
+class PairRangeBlock(Base):
+    """The aligned blocks of days (``domain.spans``) that make up each range (a date
+    with an end) of a pair's timeline, one row per block, written with
+    ``pair_events``. The ranges that hold a day are then one lookup per level, each
+    in timeline order: the ``from`` filter finds the ranges that began before
+    ``from`` and still run without passing over those that ended before it.
+    """
+
+    __tablename__ = "pair_range_blocks"
+    __table_args__ = (Index("ix_pair_range_blocks_event", "seq"),)
+
+    pair: Mapped[str] = mapped_column(String(5), primary_key=True)
+    level: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    block: Mapped[int] = mapped_column(primary_key=True)
+    first_day: Mapped[int] = mapped_column(primary_key=True)
+    precision: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    seq: Mapped[int] = mapped_column(ForeignKey("events.seq"), primary_key=True)
+
+
 class PairCount(Base):
     """A pair's number of events, and the span of their dates, kept by the write
     path (``changes``), so that the pair list never counts a timeline. Only pairs

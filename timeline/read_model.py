@@ -38,7 +38,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY, TSQUERY
 from sqlalchemy.engine import Connection
-from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import UnaryExpression
 from sqlalchemy.sql.operators import custom_op
 
@@ -48,6 +47,7 @@ from .db import db, fetch_rows, insert_rows
 from .domain.claims import ClaimStatus
 from .domain.countries import CountryPair, pair_ids
 from .domain.dates import PartialDate, Precision, day_from_ordinal
+from .domain.spans import LEVELS, block_holding, blocks
 from .domain.words import event_words, words
 from .errors import invalid_field
 from .models import (
@@ -59,6 +59,7 @@ from .models import (
     PairCount,
     PairEvent,
     PairEventTag,
+    PairRangeBlock,
     PairTagCount,
     PairYearCount,
     Source,
@@ -83,10 +84,12 @@ def render(event: AnyEvent) -> None:
 
 def write_timeline_rows(connection: Connection, event: Event, counts: CountChanges | None) -> None:
     """Rewrite the event's rows in ``pair_events`` and the tables derived with them,
-    ``pair_event_tags`` and the word index (none once it is deleted), and note in
+    ``pair_event_tags``, ``pair_range_blocks`` and the word index (none once it is
+    deleted), and note in
     ``counts`` what the rows that go take from their pairs' counts and what the new
     ones add (no counts: a rebuild, which counts every pair afterwards)."""
     connection.execute(delete(PairEventTag).where(PairEventTag.seq == event.seq))
+    connection.execute(delete(PairRangeBlock).where(PairRangeBlock.seq == event.seq))
     connection.execute(_WORD_WRITES[connection.dialect.name][0], {"seq": event.seq})
     stmt = delete(PairEvent).where(PairEvent.seq == event.seq)
     if counts is None:
@@ -106,7 +109,8 @@ def insert_timeline_rows(
     connection: Connection, events: Sequence[AnyEvent], counts: CountChanges
 ) -> None:
     """Insert the derived rows of events, one statement per table: their rows in
-    ``pair_events``, ``pair_event_tags`` and the word index; and note in ``counts``
+    ``pair_events``, ``pair_event_tags``, ``pair_range_blocks`` (a range's blocks of
+    days) and the word index; and note in ``counts``
     what they add to their pairs' counts. The one place every write path (a flush's
     events through ``write_timeline_rows``, an import's batch through
     ``changes.insert_new_events``) writes them. Either kind of event (``AnyEvent``)
@@ -138,6 +142,21 @@ def insert_timeline_rows(
         for tag in event.tag_names
     ]
     insert_rows(connection, PairEventTag, tag_rows)
+    block_rows = [
+        {
+            "pair": pair,
+            "level": level,
+            "block": block,
+            "first_day": event.first_day,
+            "precision": event.precision,
+            "seq": event.seq,
+        }
+        for event, pairs in shown
+        if event.end_date is not None
+        for level, block in blocks(event.first_day, event.last_day)
+        for pair in pairs
+    ]
+    insert_rows(connection, PairRangeBlock, block_rows)
     word_rows = []
     for event, _pairs in shown:
         found = event_words(event.title, event.summary, event.actors)
@@ -232,18 +251,19 @@ def _page_statement(
     """The page query for one combination of filters. Values are bound when it runs,
     so each shape is built and compiled once, not on every request.
 
-    With ``from``, a pair's timeline is read as four range scans of
-    ix_pair_events_span_class, one per span class, each from where its events that
-    overlap ``from`` can start, merged in timeline order (see _from_bounds).
+    With ``from``, a pair's timeline is read as range scans merged in timeline
+    order: one of ix_pair_events_span_class per span class, each from where its
+    events that overlap ``from`` can start (see _from_bounds), ranges from ``from``
+    on; and the ranges that began before ``from`` and run on to it, one lookup of
+    ``pair_range_blocks`` per level, for the block that holds ``from``.
     """
-    if (
-        table is PairEvent
-        and "from_day" in filters
-        and "tag" not in filters
-        and plan not in _LOOKUPS
-    ):
+    if "from_day" in filters and _by_span_class(table, "tag" in filters, plan):
         merged = union_all(
-            *(_rows(table, filters, plan, order, after, span_class) for span_class in _SPAN_CLASSES)
+            *(
+                _rows(table, filters, plan, order, after, span_class)
+                for span_class in _SPAN_CLASSES
+            ),
+            *(_rows(table, filters, plan, order, after, None, level) for level in range(LEVELS)),
         )
         return _ordered(merged, tuple(merged.selected_columns)[1:], order)
     stmt = _rows(table, filters, plan, order, after, None)
@@ -253,6 +273,12 @@ def _page_statement(
         # matches' rows by seq and sorts them, rather than the timeline in order.
         columns = tuple(_no_index(column) for column in columns)
     return _ordered(stmt, columns, order)
+
+
+def _by_span_class(table: Timeline, by_tag: bool, plan: WordPlan | None) -> bool:
+    """Whether ``from`` reads a pair's timeline by span class and range blocks: unless
+    a tag's index or a word's matches are read instead."""
+    return table is PairEvent and not by_tag and plan not in _LOOKUPS
 
 
 def _ordered(stmt: Any, columns: Sequence[Any], order: str) -> PageSelect:
@@ -268,8 +294,10 @@ def _rows(
     order: str,
     after: bool,
     span_class: int | None,
+    level: int | None = None,
 ) -> Select[str, int, int, int]:
-    """The rows of a page, not yet ordered; with a span class, of that class only.
+    """The rows of a page, not yet ordered; with a span class, of that class only;
+    with a level, the ranges that hold ``from`` in their block of that level.
 
     The rows are read in the order of an index that the filters select from: the
     timeline's primary key; with ``status``, ix_pair_events_status; with ``tag``,
@@ -278,9 +306,26 @@ def _rows(
     row's words.
     """
     by_tag = "tag" in filters and table is PairEvent and plan not in _LOOKUPS
-    keyed: Any = PairEventTag if by_tag else table
+    keyed: Any = PairRangeBlock if level is not None else PairEventTag if by_tag else table
     stmt = select(table.document, keyed.first_day, keyed.precision, keyed.seq)
-    if by_tag:
+    if level is not None:
+        stmt = stmt.select_from(PairRangeBlock).join(
+            PairEvent,
+            and_(
+                PairEvent.pair == PairRangeBlock.pair,
+                PairEvent.first_day == PairRangeBlock.first_day,
+                PairEvent.precision == PairRangeBlock.precision,
+                PairEvent.seq == PairRangeBlock.seq,
+            ),
+        )
+        stmt = stmt.where(
+            PairRangeBlock.pair == bindparam("pair"),
+            PairRangeBlock.level == level,
+            PairRangeBlock.block == bindparam(f"block_{level}"),
+            # Those that begin on or after from are read with their span class.
+            PairRangeBlock.first_day < bindparam("from_day"),
+        )
+    elif by_tag:
         stmt = stmt.select_from(PairEventTag).join(
             PairEvent,
             and_(
@@ -315,7 +360,7 @@ def _rows(
         stmt = stmt.where(table.seq == any_(bindparam("seqs", type_=ARRAY(Integer))))
     if table is Event:
         stmt = stmt.where(Event.deleted_at.is_(None))
-    if "pair" in filters and not by_tag:
+    if "pair" in filters and not by_tag and level is None:
         stmt = stmt.where(PairEvent.pair == bindparam("pair"))
     if "country" in filters:
         stmt = stmt.where(
@@ -326,13 +371,14 @@ def _rows(
     if "status" in filters:
         stmt = stmt.where(table.claim_status == bindparam("status"))
     if span_class is not None:
-        stmt = stmt.where(PairEvent.span_class == span_class)
-        if span_class == RANGE:
-            stmt = stmt.where(table.last_day >= bindparam("from_day"))
         # The events of a precision that overlap from start on or after the first day of
-        # from's year, month or day, and all those that start then overlap it.
-        stmt = stmt.where(keyed.first_day >= bindparam(f"from_{span_class}"))
-    elif "from_day" in filters:
+        # from's year, month or day, and all those that start then overlap it; the
+        # ranges, from from on.
+        stmt = stmt.where(
+            PairEvent.span_class == span_class,
+            keyed.first_day >= bindparam(f"from_{span_class}"),
+        )
+    elif "from_day" in filters and level is None:
         stmt = stmt.where(
             table.last_day >= bindparam("from_day"),
             keyed.first_day >= bindparam("from_start"),
@@ -358,30 +404,47 @@ def _no_index(expression: Any) -> ColumnElement[Any]:
 _YEAR_SPAN = 365
 
 
-def _from_bounds(table: Timeline, first: dt.date, params: dict[str, Any]) -> None:
+# The longest span of a pair's ranges, and of any event's dates: one seek of
+# ix_pair_events_span, of ix_events_span.
+_PAIR_SPAN = (PairEvent.last_day - PairEvent.first_day).label("span")
+_LONGEST_PAIR_RANGE = (
+    select(_PAIR_SPAN)
+    .where(PairEvent.pair == bindparam("pair"), PairEvent.span_class == RANGE)
+    .order_by(_PAIR_SPAN.desc())
+    .limit(1)
+)
+_EVENT_SPAN = (Event.last_day - Event.first_day).label("span")
+_LONGEST_SPAN = select(_EVENT_SPAN).order_by(_EVENT_SPAN.desc()).limit(1)
+
+
+def _from_bounds(table: Timeline, first: dt.date, by_class: bool, params: dict[str, Any]) -> None:
     """Bind where the scans of the ``from`` filter start.
 
-    An event that ends on or after ``from`` starts no earlier than ``from`` minus
-    its span (last day - first day), so no earlier than ``from`` minus the longest
-    span: a scan that starts there misses none. For a pair's timeline, read by span
-    class, each class has its own start: the first day of ``from``'s year, month or
-    day for the dates without an end (every such event that starts then overlaps
-    ``from``), ``from`` minus the longest range for those with one. The longest
-    spans are one probe of ix_pair_events_span or ix_events_span.
+    Read by span class (``by_class``, see _page_statement): the first day of
+    ``from``'s year, month or day for the dates without an end (every such event
+    that starts then overlaps ``from``), ``from`` itself for the ranges, and the
+    blocks of days that hold ``from`` for the ranges that began before it. Read as
+    one scan: ``from`` minus the longest span of the pair's ranges (and at least a
+    year), or of any event's dates across pairs, as no event that overlaps ``from``
+    starts earlier.
     """
     from_day = first.toordinal()
-    spans: Any = aliased(table)
-    span = spans.last_day - spans.first_day
-    longest = select(span).order_by(span.desc()).limit(1)
-    if table is PairEvent:
-        longest = longest.where(spans.pair == params["pair"], spans.span_class == RANGE)
-    found = db.session.execute(longest).scalar() or 0
     params["from_day"] = from_day
-    params["from_start"] = from_day - max(found, _YEAR_SPAN if table is PairEvent else 0)
-    params[f"from_{Precision.YEAR:d}"] = first.replace(month=1, day=1).toordinal()
-    params[f"from_{Precision.MONTH:d}"] = first.replace(day=1).toordinal()
-    params[f"from_{Precision.DAY:d}"] = from_day
-    params[f"from_{RANGE}"] = from_day - found
+    if by_class:
+        params[f"from_{Precision.YEAR:d}"] = first.replace(month=1, day=1).toordinal()
+        params[f"from_{Precision.MONTH:d}"] = first.replace(day=1).toordinal()
+        params[f"from_{Precision.DAY:d}"] = from_day
+        params[f"from_{RANGE}"] = from_day
+        for level in range(LEVELS):
+            params[f"block_{level}"] = block_holding(from_day, level)
+        return
+    if table is PairEvent:
+        rows = fetch_rows(_LONGEST_PAIR_RANGE, {"pair": params["pair"]})
+        longest = max(rows[0][0] if rows else 0, _YEAR_SPAN)
+    else:
+        rows = fetch_rows(_LONGEST_SPAN, {})
+        longest = rows[0][0] if rows else 0
+    params["from_start"] = from_day - longest
 
 
 def _as_stored(column: Any, value: Any) -> Any:
@@ -432,8 +495,6 @@ def keyset_page(table: Timeline, args: dict[str, Any], **bound: Any) -> Page:
     params: dict[str, Any] = {**bound, "limit": args["limit"] + 1}
     if "status" in args:
         params["status"] = args["status"].value
-    if "from_" in args:
-        _from_bounds(table, PartialDate.parse(args["from_"]).first_day(), params)
     if "to" in args:
         params["to_day"] = PartialDate.parse(args["to"]).last_day().toordinal()
     if "tag" in args:
@@ -444,6 +505,13 @@ def keyset_page(table: Timeline, args: dict[str, Any], **bound: Any) -> Page:
     if found == []:
         return Page([], None)  # no word to find: nothing matches
     plan = _word_plan(found, params) if found else None
+    if "from_" in args:
+        _from_bounds(
+            table,
+            PartialDate.parse(args["from_"]).first_day(),
+            _by_span_class(table, "tag" in args, plan),
+            params,
+        )
     if "cursor" in args:
         after = decode_cursor(args["cursor"], TIMELINE_KEY)
         params.update(zip(("after_day", "after_precision", "after_seq"), after, strict=True))
