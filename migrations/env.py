@@ -125,8 +125,25 @@ def run_sqlite_migrations(connection):
                     f"The migration left {len(broken)} rows whose foreign keys point "
                     f"nowhere ({details}); nothing was changed."
                 )
+            refresh_sqlite_statistics(connection)
     finally:
         driver.execute("PRAGMA foreign_keys=ON")
+
+
+def refresh_sqlite_statistics(connection):
+    """Gather the query planner's statistics again when the database has them.
+
+    SQLite plans with them once ANALYZE has run: an index a migration made has
+    none, and may look better than it is (a tag's page, planned through an index
+    made for another filter, read a whole timeline: 650 ms instead of 0.3 ms at a
+    million events). A database never analysed keeps planning without any. At a
+    million events it takes about 3 s.
+    """
+    analysed = connection.exec_driver_sql(
+        "SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'"
+    ).first()
+    if analysed:
+        connection.exec_driver_sql("ANALYZE")
 
 
 if context.is_offline_mode():

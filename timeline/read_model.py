@@ -467,21 +467,20 @@ def _word_plan(found: list[str], params: dict[str, Any]) -> WordPlan:
     """
     if db.session.get_bind().dialect.name == "postgresql":
         params["match"] = " & ".join(f"'{word}':*" for word in found)
-        seqs = db.session.scalars(
-            select(_WORDS.c.seq).where(_PG_MATCHES).limit(WORD_LOOKUP_LIMIT),
-            {"match": params["match"]},
-        ).all()
+        seqs = [seq for (seq,) in fetch_rows(_PG_WORD_MATCHES, {"match": params["match"]})]
         if len(seqs) < WORD_LOOKUP_LIMIT:
-            params["seqs"] = list(seqs)
+            params["seqs"] = seqs
             return "seqs"
         return "postgresql"
     match = " AND ".join(f'"{word}"*' for word in found)
     params["match"] = match
-    matches = db.session.execute(_COUNT_MATCHES, {"match": match, "limit": WORD_LOOKUP_LIMIT})
-    return "lookup" if matches.scalar_one() < WORD_LOOKUP_LIMIT else "scan"
+    ((matches,),) = fetch_rows(_COUNT_MATCHES, {"match": match, "limit": WORD_LOOKUP_LIMIT})
+    return "lookup" if matches < WORD_LOOKUP_LIMIT else "scan"
 
 
 _PG_MATCHES = _WORDS.c.words.bool_op("@@")(cast(bindparam("match"), TSQUERY))
+
+_PG_WORD_MATCHES = select(_WORDS.c.seq).where(_PG_MATCHES).limit(WORD_LOOKUP_LIMIT)
 
 _COUNT_MATCHES = text(
     f"SELECT count(*) FROM (SELECT 1 FROM {WORD_INDEX} "
