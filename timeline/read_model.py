@@ -268,11 +268,37 @@ def _page_statement(
         return _ordered(merged, tuple(merged.selected_columns)[1:], order)
     stmt = _rows(table, filters, plan, order, after, None)
     columns = tuple(stmt.selected_columns)[1:]
+    if plan in _LOOKUPS:
+        return _page_of_matches(table, stmt.with_only_columns(*columns), plan, order)
+    return _ordered(stmt, columns, order)
+
+
+def _page_of_matches(
+    table: Timeline, keys: Select[int, int, int], plan: WordPlan, order: str
+) -> PageSelect:
+    """A page of a word's matches, read from the word index: their keys in timeline
+    order, then the documents of the page's rows only (a rare word can still match
+    hundreds of events in a pair, and their documents are most of what they weigh)."""
+    columns = tuple(keys.selected_columns)
     if plan == "seqs":
         # Ordered by expressions that no index holds, so that PostgreSQL reads the few
         # matches' rows by seq and sorts them, rather than the timeline in order.
         columns = tuple(_no_index(column) for column in columns)
-    return _ordered(stmt, columns, order)
+    page = _ordered(keys, columns, order).subquery("page")
+    key = (page.c.first_day, page.c.precision, page.c.seq)
+    if table is PairEvent:
+        row = and_(
+            PairEvent.pair == bindparam("pair"),
+            PairEvent.first_day == page.c.first_day,
+            PairEvent.precision == page.c.precision,
+            PairEvent.seq == page.c.seq,
+        )
+    else:
+        row = Event.seq == page.c.seq
+    # Each page row's document by its primary key, whatever order the planner likes.
+    document = select(table.document).where(row).scalar_subquery()
+    found = select(document, *key).select_from(page)
+    return found.order_by(*(c.asc() if order == "asc" else c.desc() for c in key))
 
 
 def _by_span_class(table: Timeline, by_tag: bool, plan: WordPlan | None) -> bool:
@@ -361,7 +387,10 @@ def _rows(
     if table is Event:
         stmt = stmt.where(Event.deleted_at.is_(None))
     if "pair" in filters and not by_tag and level is None:
-        stmt = stmt.where(PairEvent.pair == bindparam("pair"))
+        # A word's matches (SQLite) are each looked up by seq, not the pair's rows
+        # read for each of them.
+        pair = _no_index(PairEvent.pair) if plan == "lookup" else PairEvent.pair
+        stmt = stmt.where(pair == bindparam("pair"))
     if "country" in filters:
         stmt = stmt.where(
             exists().where(
