@@ -182,7 +182,7 @@ class TestJsonLines:
                 2,
                 {
                     "_schema": [
-                        "The request body is not valid JSON: Expecting property name enclosed "
+                        "The line is not valid JSON: Expecting property name enclosed "
                         "in double quotes at line 1, column 2."
                     ]
                 },
@@ -444,7 +444,7 @@ class TestBadRows:
                 300,
                 {
                     "_schema": [
-                        "The request body is not valid JSON: Expecting ',' delimiter at "
+                        "The line is not valid JSON: Expecting ',' delimiter at "
                         "line 2, column 1."
                     ]
                 },

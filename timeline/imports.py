@@ -174,7 +174,7 @@ def _parse_line(row: Row) -> None:
     """A line's JSON object, parsed as the API parses a body, or why there is none."""
     line = row.value
     try:
-        row.value = json_body.load(line)
+        row.value = json_body.load(line, "The line")
     except ApiProblem as problem:
         row.value = line.decode(errors="replace").rstrip("\r\n")
         row.errors = _row_error(problem)

@@ -17,8 +17,9 @@ INVALID_JSON = "Invalid JSON body."
 TOO_DEEP = "it nests arrays or objects too deeply"
 
 
-def load(data: bytes) -> Any:
-    """The JSON value of a request body, or a 400 that says why there is none."""
+def load(data: bytes, what: str = "The request body") -> Any:
+    """The JSON value of a request body (or of ``what``: a line of an import), or a
+    400 that says why there is none."""
     try:
         return json.loads(data.decode())
     except RecursionError:
@@ -29,7 +30,7 @@ def load(data: bytes) -> Any:
         reason = f"{error.msg} at line {error.lineno}, column {error.colno}"
     except ValueError:  # int("1" * 5000): too many digits to convert safely
         reason = "it has an integer literal too long to read"
-    raise _invalid(reason)
+    raise _invalid(reason, what)
 
 
 def canonical(data: bytes) -> bytes:
@@ -42,9 +43,9 @@ def canonical(data: bytes) -> bytes:
         raise _invalid(TOO_DEEP) from None
 
 
-def _invalid(reason: str) -> BadRequest:
+def _invalid(reason: str, what: str = "The request body") -> BadRequest:
     return BadRequest(
-        f"The request body is not valid JSON: {reason}.",
+        f"{what} is not valid JSON: {reason}.",
         errors={"_schema": [INVALID_JSON]},
         problem_type="invalid-json",
     )
