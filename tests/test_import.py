@@ -444,8 +444,7 @@ class TestBadRows:
                 300,
                 {
                     "_schema": [
-                        "The line is not valid JSON: Expecting ',' delimiter at "
-                        "line 2, column 1."
+                        "The line is not valid JSON: Expecting ',' delimiter at line 2, column 1."
                     ]
                 },
             ),

@@ -246,7 +246,12 @@ _SPAN_CLASSES = (*(int(precision) for precision in Precision), RANGE)
 
 @functools.cache
 def _page_statement(
-    table: Timeline, filters: frozenset[str], plan: WordPlan | None, order: str, after: bool
+    table: Timeline,
+    filters: frozenset[str],
+    plan: WordPlan | None,
+    order: str,
+    after: bool,
+    limit_each: bool,
 ) -> PageSelect:
     """The page query for one combination of filters. Values are bound when it runs,
     so each shape is built and compiled once, not on every request.
@@ -258,46 +263,55 @@ def _page_statement(
     ``pair_range_blocks`` per level, for the block that holds ``from``.
     """
     if "from_day" in filters and _by_span_class(table, "tag" in filters, plan):
-        merged = union_all(
-            *(
-                _rows(table, filters, plan, order, after, span_class)
-                for span_class in _SPAN_CLASSES
-            ),
-            *(_rows(table, filters, plan, order, after, None, level) for level in range(LEVELS)),
-        )
-        return _ordered(merged, tuple(merged.selected_columns)[1:], order)
+        branches = [
+            *(_rows(table, filters, plan, order, after, c) for c in _SPAN_CLASSES),
+            *(_rows(table, filters, plan, order, after, None, lv) for lv in range(LEVELS)),
+        ]
+        keys = [_keys(branch) for branch in branches]
+        if limit_each:
+            # Each branch's first page in order (an index range that its LIMIT stops),
+            # then the page of those: PostgreSQL, left to choose, may read and sort every
+            # row from from on when it expects few. SQLite merges the ordered branches
+            # itself and stops at the page's end.
+            firsts = [_ordered(k, tuple(k.selected_columns), order).subquery() for k in keys]
+            keys = [select(*first.c) for first in firsts]
+        merged = union_all(*keys)
+        page = _ordered(merged, tuple(merged.selected_columns), order)
+        return _with_documents(table, page, order)
     stmt = _rows(table, filters, plan, order, after, None)
     columns = tuple(stmt.selected_columns)[1:]
     if plan in _LOOKUPS:
-        return _page_of_matches(table, stmt.with_only_columns(*columns), plan, order)
+        if plan == "seqs":
+            # Ordered by expressions that no index holds, so that PostgreSQL reads the
+            # few matches' rows by seq and sorts them, rather than the timeline in order.
+            columns = tuple(_no_index(column) for column in columns)
+        return _with_documents(table, _ordered(_keys(stmt), columns, order), order)
     return _ordered(stmt, columns, order)
 
 
-def _page_of_matches(
-    table: Timeline, keys: Select[int, int, int], plan: WordPlan, order: str
-) -> PageSelect:
-    """A page of a word's matches, read from the word index: their keys in timeline
-    order, then the documents of the page's rows only (a rare word can still match
-    hundreds of events in a pair, and their documents are most of what they weigh)."""
-    columns = tuple(keys.selected_columns)
-    if plan == "seqs":
-        # Ordered by expressions that no index holds, so that PostgreSQL reads the few
-        # matches' rows by seq and sorts them, rather than the timeline in order.
-        columns = tuple(_no_index(column) for column in columns)
-    page = _ordered(keys, columns, order).subquery("page")
-    key = (page.c.first_day, page.c.precision, page.c.seq)
+def _keys(rows: Select[str, int, int, int]) -> Select[int, int, int]:
+    """The rows' keys in the timeline (first_day, precision, seq), without their documents."""
+    return rows.with_only_columns(*tuple(rows.selected_columns)[1:])
+
+
+def _with_documents(table: Timeline, page: PageSelect, order: str) -> PageSelect:
+    """A page whose rows are found and put in order by their keys alone, with each
+    row's document read by its primary key: the rows a page passes over or sorts
+    (a month of the timeline read by span class and merged, a word's matches) are
+    then index entries, and only the page's own documents are read."""
+    keys = page.subquery("page")
+    key = (keys.c.first_day, keys.c.precision, keys.c.seq)
     if table is PairEvent:
         row = and_(
             PairEvent.pair == bindparam("pair"),
-            PairEvent.first_day == page.c.first_day,
-            PairEvent.precision == page.c.precision,
-            PairEvent.seq == page.c.seq,
+            PairEvent.first_day == keys.c.first_day,
+            PairEvent.precision == keys.c.precision,
+            PairEvent.seq == keys.c.seq,
         )
     else:
-        row = Event.seq == page.c.seq
-    # Each page row's document by its primary key, whatever order the planner likes.
+        row = Event.seq == keys.c.seq
     document = select(table.document).where(row).scalar_subquery()
-    found = select(document, *key).select_from(page)
+    found = select(document, *key).select_from(keys)
     return found.order_by(*(c.asc() if order == "asc" else c.desc() for c in key))
 
 
@@ -544,7 +558,8 @@ def keyset_page(table: Timeline, args: dict[str, Any], **bound: Any) -> Page:
         after = decode_cursor(args["cursor"], TIMELINE_KEY)
         params.update(zip(("after_day", "after_precision", "after_seq"), after, strict=True))
     filters = _FILTER_PARAMS.intersection(params)
-    stmt = _page_statement(table, filters, plan, order, "cursor" in args)
+    limit_each = db.session.get_bind().dialect.name == "postgresql"
+    stmt = _page_statement(table, filters, plan, order, "cursor" in args, limit_each)
     rows = fetch_rows(stmt, params)
     next_cursor = None
     if len(rows) > args["limit"]:
