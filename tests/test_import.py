@@ -227,6 +227,24 @@ class TestJsonLines:
         assert second.stdout.startswith(_summary(1, 5, 0, 6))
         assert _titles(client) == ["E0", "E1", "E2", "E3", "E4", "E5"]
 
+    def test_the_planner_has_statistics_for_what_an_import_stored(self, app, runner, tmp_path):
+        with app.app_context():
+            connection = db.session.connection()
+            sqlite = connection.dialect.name == "sqlite"
+            if sqlite:
+                connection.exec_driver_sql("ANALYZE")  # a database planned with statistics
+            db.session.commit()
+        rows = [event_body(title=f"E{i}", external_id=f"e{i}") for i in range(7)]
+        assert _import(runner, _jsonl(tmp_path / "e.jsonl", rows)).exit_code == 0
+        with app.app_context():
+            connection = db.session.connection()
+            if sqlite:
+                stat = "SELECT stat FROM sqlite_stat1 WHERE idx = 'sqlite_autoindex_pair_events_1'"
+            else:
+                stat = "SELECT reltuples::int FROM pg_class WHERE relname = 'pair_events'"
+            (counted,) = connection.exec_driver_sql(stat).one()
+            assert int(str(counted).split()[0]) == 7
+
     def test_imported_events_are_in_the_sync_feed_as_created(self, client, runner, tmp_path):
         rows = [event_body(title=f"E{i}", external_id=f"e{i}") for i in range(3)]
         assert (
