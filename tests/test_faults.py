@@ -218,8 +218,11 @@ def test_connections_the_server_dropped_are_replaced_before_use(
     try:
         with engine.connect() as connection:
             dropped = connection.execute(
+                # Each returns once its backend has ended (closed its connection), or
+                # false after 5 s: the server has dropped them, not just been asked to.
                 text(
-                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                    "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid, 5000)) "
+                    "FROM pg_stat_activity "
                     "WHERE datname = current_database() AND pid <> pg_backend_pid()"
                 )
             ).scalar_one()
