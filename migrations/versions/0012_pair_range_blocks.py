@@ -6,7 +6,8 @@ at most two per level, 22 levels. The ranges that began before a ``from`` and ru
 on to it are then one lookup per level, each in timeline order. Until now they
 were found by reading every range that began within the pair's longest range
 before ``from``, most of which end before it: with ranges of four years, a
-one-month ``from`` at a million events read 2,200 rows to keep 50. The table is
+one-month ``from`` at a million events read 9,630 ranges, of which 1,439 reach
+it. The table is
 filled from ``pair_events``; downgrade drops it.
 
 Revision ID: 0012
