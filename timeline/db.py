@@ -250,7 +250,7 @@ def read_connection() -> Iterator[Connection]:
     driver in autocommit mode, each SELECT its own consistent snapshot. That spares
     a request the Session and its transaction, made and torn down for a statement
     or two, and on PostgreSQL the BEGIN and ROLLBACK round trips; the connection is
-    checked out (and pinged, on PostgreSQL) once however many statements read it.
+    checked out once however many statements read it.
     With a read replica (DATABASE_READ_URL) it is always the session's, which
     chooses the database.
     """
@@ -345,6 +345,23 @@ def release_session(_error: BaseException | None = None) -> None:
         db.session.close()
     except SQLAlchemyError:
         db.session().invalidate()
+
+
+def refresh_statistics(connection: Connection) -> None:
+    """Gather the query planner's statistics again (ANALYZE): on PostgreSQL always,
+    on SQLite only when the database has any. SQLite plans without them until
+    ANALYZE has run once; after that, an index or rows that came since have none,
+    and the planner may prefer what only looks better (a tag's page planned through
+    an index made later read a whole timeline: 650 ms instead of 0.3 ms at a
+    million events). About 3 s at a million events."""
+    if (
+        connection.dialect.name == "sqlite"
+        and not connection.exec_driver_sql(
+            "SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'"
+        ).first()
+    ):
+        return
+    connection.exec_driver_sql("ANALYZE")
 
 
 def replace_dropped_connections(engine: Engine) -> None:

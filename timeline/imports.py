@@ -43,7 +43,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from . import changes, json_body, services
-from .db import db
+from .db import db, refresh_statistics
 from .errors import ApiProblem, FieldErrors, flatten_errors
 from .exports import CSV_COLUMNS, text_of_cell
 from .fields import Text
@@ -510,24 +510,6 @@ def _collected_per_batch(batches: Iterable[_Read]) -> Iterator[_Read]:
 _SQLITE_IMPORT_CACHE_KIB = 131_072
 
 
-def _refresh_statistics() -> None:
-    """Gather the query planner's statistics after an import: PostgreSQL's autovacuum
-    comes to new rows in its own time, and until then plans pages for the tables as
-    they were (a rare word's page, planned for an empty timeline, read the whole of
-    one: 651 ms instead of 6 ms at a million events). SQLite's only when the database
-    has any (see migrations/env.py). About 3 s at a million events."""
-    connection = db.session.connection()
-    if (
-        connection.dialect.name == "sqlite"
-        and not connection.exec_driver_sql(
-            "SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'"
-        ).first()
-    ):
-        return
-    connection.exec_driver_sql("ANALYZE")
-    db.session.commit()
-
-
 @contextlib.contextmanager
 def _import_settings() -> Iterator[None]:
     """SQLite: a bigger page cache for the connection, while the import runs.
@@ -600,7 +582,11 @@ def import_events(
                 summary.seconds = time.perf_counter() - started
                 progress(batch_read.offset, summary)
         if summary.imported:
-            _refresh_statistics()
+            # Autovacuum comes to new rows in its own time; until then PostgreSQL plans
+            # pages for the tables as they were (a rare word's page at a million events:
+            # 651 ms instead of 6 ms).
+            refresh_statistics(db.session.connection())
+            db.session.commit()
         summary.seconds = time.perf_counter() - started
     finally:
         db.session.rollback()

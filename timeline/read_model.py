@@ -302,17 +302,23 @@ def _with_documents(table: Timeline, page: PageSelect, order: str) -> PageSelect
     keys = page.subquery("page")
     key = (keys.c.first_day, keys.c.precision, keys.c.seq)
     if table is PairEvent:
-        row = and_(
-            PairEvent.pair == bindparam("pair"),
-            PairEvent.first_day == keys.c.first_day,
-            PairEvent.precision == keys.c.precision,
-            PairEvent.seq == keys.c.seq,
-        )
+        row = _pair_event_at(bindparam("pair"), keys.c)
     else:
         row = Event.seq == keys.c.seq
     document = select(table.document).where(row).scalar_subquery()
     found = select(document, *key).select_from(keys)
     return found.order_by(*(c.asc() if order == "asc" else c.desc() for c in key))
+
+
+def _pair_event_at(pair: Any, keyed: Any) -> ColumnElement[bool]:
+    """The condition for the ``pair_events`` row of ``pair`` at ``keyed``'s place in
+    the timeline (its first_day, precision and seq): the table's primary key."""
+    return and_(
+        PairEvent.pair == pair,
+        PairEvent.first_day == keyed.first_day,
+        PairEvent.precision == keyed.precision,
+        PairEvent.seq == keyed.seq,
+    )
 
 
 def _by_span_class(table: Timeline, by_tag: bool, plan: WordPlan | None) -> bool:
@@ -350,13 +356,7 @@ def _rows(
     stmt = select(table.document, keyed.first_day, keyed.precision, keyed.seq)
     if level is not None:
         stmt = stmt.select_from(PairRangeBlock).join(
-            PairEvent,
-            and_(
-                PairEvent.pair == PairRangeBlock.pair,
-                PairEvent.first_day == PairRangeBlock.first_day,
-                PairEvent.precision == PairRangeBlock.precision,
-                PairEvent.seq == PairRangeBlock.seq,
-            ),
+            PairEvent, _pair_event_at(PairRangeBlock.pair, PairRangeBlock)
         )
         stmt = stmt.where(
             PairRangeBlock.pair == bindparam("pair"),
@@ -367,13 +367,7 @@ def _rows(
         )
     elif by_tag:
         stmt = stmt.select_from(PairEventTag).join(
-            PairEvent,
-            and_(
-                PairEvent.pair == PairEventTag.pair,
-                PairEvent.first_day == PairEventTag.first_day,
-                PairEvent.precision == PairEventTag.precision,
-                PairEvent.seq == PairEventTag.seq,
-            ),
+            PairEvent, _pair_event_at(PairEventTag.pair, PairEventTag)
         )
         stmt = stmt.where(
             PairEventTag.pair == bindparam("pair"), PairEventTag.tag == bindparam("tag")
