@@ -30,6 +30,7 @@ from timeline.auth import create_token
 from timeline.db import db
 from timeline.domain.spans import blocks
 from timeline.domain.urls import normalise_url
+from timeline.domain.words import event_words
 
 API = "/api/v1"
 # Base to head.
@@ -613,6 +614,7 @@ class TestMigrationsKeepData:
                 ("IN-RU", level, block, first_day, 1)
                 for level, block in blocks(first_day, first_day + 100)
             )
+            upgrade()  # the app serves a database at head only
         client = fresh_app.test_client()
         after_it_began = dt.date.fromordinal(first_day + 60).isoformat()
         found = client.get(f"{API}/timelines/IN-RU", query_string={"from": after_it_began})
@@ -620,6 +622,34 @@ class TestMigrationsKeepData:
         with fresh_app.app_context():
             downgrade(revision="0011")
             assert "pair_range_blocks" not in sa.inspect(db.engine).get_table_names()
+
+    def test_0013_files_each_event_under_its_words_in_its_pairs(self, fresh_app):
+        with fresh_app.app_context():
+            upgrade(revision=FIRST)
+            with db.engine.begin() as connection:
+                _seed_first_revision(connection)
+            upgrade(revision="0013")
+            with db.engine.connect() as connection:
+                stored = connection.execute(
+                    sa.text("SELECT pair, word, first_day, precision, seq FROM pair_event_words")
+                ).all()
+                (row,) = connection.execute(
+                    sa.text("SELECT pair, first_day, precision, seq FROM pair_events")
+                ).all()
+        held = event_words(
+            EVENT_1_DOCUMENT["title"], EVENT_1_DOCUMENT["summary"], EVENT_1_DOCUMENT["actors"]
+        )
+        assert "rajnath" in held
+        # EVENT_1's row in IN-RU, under each of its words; EVENT_2 is in no pair.
+        assert row[0] == "IN-RU"
+        assert sorted(stored) == sorted((row[0], word, *row[1:]) for word in held)
+        client = fresh_app.test_client()
+        for query, found in [("raj sing", [EVENT_1]), ("defen visit", [EVENT_1]), ("rajs", [])]:
+            timeline = client.get(f"{API}/timelines/IN-RU", query_string={"q": query})
+            assert [item["id"] for item in timeline.get_json()["items"]] == found, query
+        with fresh_app.app_context():
+            downgrade(revision="0012")
+            assert "pair_event_words" not in sa.inspect(db.engine).get_table_names()
 
     def test_a_dangling_reference_fails_the_sqlite_migration_and_changes_nothing(self, tmp_path):
         path = tmp_path / "dangling.db"

@@ -19,7 +19,8 @@ from tests.factories import create_event, etag, review, source_body
 from timeline import rerender
 from timeline.db import db
 from timeline.domain.countries import pair_ids
-from timeline.models import Event, FeedEntry, PairEvent, SourceRerender
+from timeline.domain.words import event_words
+from timeline.models import Event, FeedEntry, PairEvent, PairEventWord, SourceRerender
 from timeline.read_model import rendered
 
 API = "/api/v1"
@@ -99,6 +100,17 @@ def assert_read_model_current(app: Flask) -> None:
             for pair in pair_ids(event.country_codes)
         }
         assert sorted(rows) == sorted(expected)
+        # And the q filter finds each of them in its pairs under each of its words.
+        filed = db.session.execute(
+            select(PairEventWord.pair, PairEventWord.word, PairEventWord.seq)
+        )
+        assert sorted(filed) == sorted(
+            (pair, word, event.seq)
+            for event in events
+            if event.deleted_at is None
+            for pair in pair_ids(event.country_codes)
+            for word in event_words(event.title, event.summary, event.actors)
+        )
         db.session.rollback()
 
 
@@ -302,6 +314,7 @@ class TestRebuild:
             db.session.execute(text("UPDATE events SET document = '{}'"))
             db.session.execute(text("DELETE FROM pair_events WHERE pair = 'IN-RU'"))
             db.session.execute(text("UPDATE pair_events SET document = '[]'"))
+            db.session.execute(text("DELETE FROM pair_event_words WHERE pair = 'IN-RU'"))
             db.session.commit()
         assert _event(client, events[0]["id"]) == {}
 

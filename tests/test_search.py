@@ -7,6 +7,7 @@ databases find the same events for the same words.
 from __future__ import annotations
 
 import datetime as dt
+import random
 from typing import Any
 
 import pytest
@@ -49,9 +50,13 @@ def _edit(client: FlaskClient, headers: dict[str, str], event: dict[str, Any], *
     assert response.status_code == 200, response.get_json()
 
 
-@pytest.fixture(params=["lookup", "scan"])
+@pytest.fixture(params=["pair words", "lookup", "scan"])
 def word_plan(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """On SQLite, both ways of reading a word's matches (PostgreSQL's planner chooses)."""
+    """Each way of reading a word's matches: a pair's words (pair_event_words), and
+    the word index's matches read then sorted, or checked along the timeline, as
+    across pairs and for a q whose words begin too many words of the pair."""
+    if request.param != "pair words":
+        monkeypatch.setattr(read_model, "MAX_EXPANSIONS", 0)
     if request.param == "scan":
         monkeypatch.setattr(read_model, "WORD_LOOKUP_LIMIT", 1)
     return str(request.param)
@@ -122,6 +127,45 @@ class TestWords:
         assert response.status_code == 204
         assert _titles(client, f"{API}/timelines/IN-US?q=trade") == []
         assert _titles(client, f"{API}/events?q=trade") == []
+
+    # Words that begin each other, so that a prefix finds several stored words.
+    VOCABULARY = ["sing", "singh", "singing", "singapore", "summit", "summer", "sum", "trade"]
+    VOCABULARY += ["trader", "talks", "tank", "t90s", "автомат", "café"]
+    QUERIES = ["sing", "singh", "sum", "t", "tra", "автом", "café", "s", "zz", "sing sum"]
+    QUERIES += ["t sing", "summ trade", "singa singi", "sum s t", "talks tank trader t90"]
+    FILTERS = ["", "&tag=deal", "&from=2019&to=2019", "&to=2018-06", "&from=2019-07-02"]
+
+    def test_pages_hold_what_the_words_find_in_timeline_order(self, client, tokens, word_plan):
+        chosen = random.Random(8)
+        dates = [("2018", None), ("2019-07", None), ("2019-07-02", None), ("2018-03-01", "2019")]
+        for number in range(40):
+            title = " ".join(chosen.sample(self.VOCABULARY, chosen.randint(1, 4)))
+            date, end = chosen.choice(dates)
+            tags = chosen.sample(["deal", "visit"], chosen.randint(0, 2))
+            pair = ["IN", "RU"] if number % 8 else ["IN", "US"]
+            create_event(
+                client,
+                tokens.editor,
+                title=f"{title} {number}",
+                summary="",
+                actors=[],
+                date=date,
+                end_date=end,
+                tags=tags,
+                countries=pair,
+            )
+        for query in self.QUERIES:
+            for extra in self.FILTERS:
+                for order in ("asc", "desc"):
+                    url = f"{TIMELINE}?order={order}{extra}"
+                    found = [title for title in _walk(client, url, 50) if _holds(title, query)]
+                    assert _walk(client, f"{url}&q={query}", 3) == found, (query, extra)
+
+
+def _holds(title: str, query: str) -> bool:
+    """Whether every word of the query begins a word of the title (the rule of q)."""
+    held = title.casefold().split()
+    return all(any(word.startswith(part) for word in held) for part in query.split())
 
 
 class TestTags:

@@ -28,6 +28,7 @@ from .domain.claims import ClaimStatus, Stance
 from .domain.countries import Country, country
 from .domain.dates import EventDate
 from .domain.feed import ChangeKind
+from .domain.words import MAX_WORD
 
 
 def new_id() -> str:
@@ -400,6 +401,30 @@ class PairRangeBlock(Base):
     pair: Mapped[str] = mapped_column(String(5), primary_key=True)
     level: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
     block: Mapped[int] = mapped_column(primary_key=True)
+    first_day: Mapped[int] = mapped_column(primary_key=True)
+    precision: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    seq: Mapped[int] = mapped_column(ForeignKey("events.seq"), primary_key=True)
+
+
+class PairEventWord(Base):
+    """A pair's timeline by word: one row per event, pair and word the ``q`` filter
+    finds it by (``domain.words``), written with ``pair_events``. The primary key is
+    the timeline order within each word, so the events of a pair that hold a word
+    are one range scan in timeline order, and a rare word's page reads its page's
+    rows only, however many events hold the word. The words compare by code point
+    (collation "C" on PostgreSQL), so the words that begin with a prefix are one
+    range of the key.
+    """
+
+    __tablename__ = "pair_event_words"
+    # Without rowid on SQLite: the primary key is the table, not an index beside it.
+    __table_args__ = (Index("ix_pair_event_words_event", "seq"), {"sqlite_with_rowid": False})
+
+    pair: Mapped[str] = mapped_column(String(5), primary_key=True)
+    word: Mapped[str] = mapped_column(
+        String(MAX_WORD).with_variant(String(MAX_WORD, collation="C"), "postgresql"),
+        primary_key=True,
+    )
     first_day: Mapped[int] = mapped_column(primary_key=True)
     precision: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
     seq: Mapped[int] = mapped_column(ForeignKey("events.seq"), primary_key=True)

@@ -34,10 +34,12 @@ from sqlalchemy import (
     table,
     text,
     tuple_,
+    union,
     union_all,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, TSQUERY
 from sqlalchemy.engine import Connection
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import UnaryExpression
 from sqlalchemy.sql.operators import custom_op
 
@@ -59,6 +61,7 @@ from .models import (
     PairCount,
     PairEvent,
     PairEventTag,
+    PairEventWord,
     PairRangeBlock,
     PairTagCount,
     PairYearCount,
@@ -84,12 +87,13 @@ def render(event: AnyEvent) -> None:
 
 def write_timeline_rows(connection: Connection, event: Event, counts: CountChanges | None) -> None:
     """Rewrite the event's rows in ``pair_events`` and the tables derived with them,
-    ``pair_event_tags``, ``pair_range_blocks`` and the word index (none once it is
-    deleted), and note in
-    ``counts`` what the rows that go take from their pairs' counts and what the new
-    ones add (no counts: a rebuild, which counts every pair afterwards)."""
+    ``pair_event_tags``, ``pair_range_blocks``, ``pair_event_words`` and the word
+    index (none once it is deleted), and note in ``counts`` what the rows that go
+    take from their pairs' counts and what the new ones add (no counts: a rebuild,
+    which counts every pair afterwards)."""
     connection.execute(delete(PairEventTag).where(PairEventTag.seq == event.seq))
     connection.execute(delete(PairRangeBlock).where(PairRangeBlock.seq == event.seq))
+    connection.execute(delete(PairEventWord).where(PairEventWord.seq == event.seq))
     connection.execute(_WORD_WRITES[connection.dialect.name][0], {"seq": event.seq})
     stmt = delete(PairEvent).where(PairEvent.seq == event.seq)
     if counts is None:
@@ -110,12 +114,12 @@ def insert_timeline_rows(
 ) -> None:
     """Insert the derived rows of events, one statement per table: their rows in
     ``pair_events``, ``pair_event_tags``, ``pair_range_blocks`` (a range's blocks of
-    days) and the word index; and note in ``counts``
-    what they add to their pairs' counts. The one place every write path (a flush's
-    events through ``write_timeline_rows``, an import's batch through
-    ``changes.insert_new_events``) writes them. Either kind of event (``AnyEvent``)
-    offers what derived rows are made of: its pairs (``country_codes``),
-    ``first_day``, ``precision``, ``seq``, ``last_day``, ``end_date``,
+    days), ``pair_event_words`` (the event under each of its words, in each pair) and
+    the word index; and note in ``counts`` what they add to their pairs' counts. The
+    one place every write path (a flush's events through ``write_timeline_rows``, an
+    import's batch through ``changes.insert_new_events``) writes them. Either kind of
+    event (``AnyEvent``) offers what derived rows are made of: its pairs
+    (``country_codes``), ``first_day``, ``precision``, ``seq``, ``last_day``, ``end_date``,
     ``claim_status``, ``tag_names``, ``title``, ``summary``, ``actors``,
     ``updated_at``, ``deleted_at`` and ``document``."""
     shown = [(event, pair_ids(event.country_codes)) for event in events if event.deleted_at is None]
@@ -158,10 +162,23 @@ def insert_timeline_rows(
     ]
     insert_rows(connection, PairRangeBlock, block_rows)
     word_rows = []
-    for event, _pairs in shown:
+    pair_word_rows = []
+    for event, pairs in shown:
         found = event_words(event.title, event.summary, event.actors)
         word_rows.append({"seq": event.seq, "words": " ".join(found), "lexemes": found})
+        pair_word_rows += [
+            {
+                "pair": pair,
+                "word": word,
+                "first_day": event.first_day,
+                "precision": event.precision,
+                "seq": event.seq,
+            }
+            for pair in pairs
+            for word in found
+        ]
     connection.execute(_WORD_WRITES[connection.dialect.name][1], word_rows)
+    insert_rows(connection, PairEventWord, pair_word_rows)
 
 
 # The word index's statements by database: delete an event's row, insert rows.
@@ -227,8 +244,22 @@ _FILTER_PARAMS = frozenset(
 # The word index, as the page queries read it.
 _WORDS = table(WORD_INDEX, column("rowid"), column("seq"), column("words"))
 
-# How a page finds the events that hold the words of ``q`` (see _word_plan).
-WordPlan = Literal["lookup", "scan", "postgresql", "seqs"]
+
+@dataclass(frozen=True)
+class PairWords:
+    """How a pair's page finds the words of ``q`` in ``pair_event_words``: one range
+    scan in timeline order per stored word that begins the driving word of ``q``
+    (the rarest), merged, each row kept when the pair's rows hold a word that begins
+    each other word of ``q`` too. The sizes are how many stored words each word of
+    ``q`` begins, rounded up to a power of two, so that few query shapes are built."""
+
+    branches: int
+    others: tuple[int, ...]
+
+
+# How a page finds the events that hold the words of ``q`` (see _word_plan); nothing:
+# a word of ``q`` begins no word of the pair's events.
+WordPlan = Literal["lookup", "scan", "postgresql", "seqs", "nothing"] | PairWords
 # The plans that read a word's few matches, then put them in timeline order.
 _LOOKUPS = ("lookup", "seqs")
 
@@ -236,6 +267,12 @@ _LOOKUPS = ("lookup", "seqs")
 # (found by the word index, then put in timeline order); one that matches more,
 # by the timeline's keyset scan, which then finds a page's worth soon.
 WORD_LOOKUP_LIMIT = 2000
+
+# A pair's page reads pair_event_words when each word of q begins at most this many
+# of the words stored for the pair, and q has at most MAX_PAIR_WORDS words; otherwise
+# (q="a" in a large pair), the word index as across pairs.
+MAX_EXPANSIONS = 16
+MAX_PAIR_WORDS = 4
 
 
 # The span class (pair_events.span_class) of events whose date has an end; the
@@ -262,6 +299,8 @@ def _page_statement(
     on; and the ranges that began before ``from`` and run on to it, one lookup of
     ``pair_range_blocks`` per level, for the block that holds ``from``.
     """
+    if isinstance(plan, PairWords):
+        return _pair_words_page(filters, plan, order, after, limit_each)
     if "from_day" in filters and _by_span_class(table, "tag" in filters, plan):
         branches = [
             *(_rows(table, filters, plan, order, after, c) for c in _SPAN_CLASSES),
@@ -275,9 +314,7 @@ def _page_statement(
             # itself and stops at the page's end.
             firsts = [_ordered(k, tuple(k.selected_columns), order).subquery() for k in keys]
             keys = [select(*first.c) for first in firsts]
-        merged = union_all(*keys)
-        page = _ordered(merged, tuple(merged.selected_columns), order)
-        return _with_documents(table, page, order)
+        return _with_documents(table, _merged(keys, order, union_all), order)
     stmt = _rows(table, filters, plan, order, after, None)
     columns = tuple(stmt.selected_columns)[1:]
     if plan in _LOOKUPS:
@@ -287,6 +324,73 @@ def _page_statement(
             columns = tuple(_no_index(column) for column in columns)
         return _with_documents(table, _ordered(_keys(stmt), columns, order), order)
     return _ordered(stmt, columns, order)
+
+
+def _merged(branches: list[Select[int, int, int]], order: str, combine: Any) -> PageSelect:
+    """A page of the branches' rows, each branch read in timeline order: SQLite merges
+    them and stops at the page's end; ``combine`` is union_all, or union where the
+    branches may hold the same row."""
+    merged = combine(*branches) if len(branches) > 1 else branches[0]
+    return _ordered(merged, tuple(merged.selected_columns), order)
+
+
+def _pair_words_page(
+    filters: frozenset[str], plan: PairWords, order: str, after: bool, limit_each: bool
+) -> PageSelect:
+    """A pair's page of the events that hold the words of ``q`` (see PairWords)."""
+    branches = [_word_rows(filters, plan, order, after, b) for b in range(plan.branches)]
+    if limit_each:
+        # Each branch's first page, as for from (see _page_statement).
+        firsts = [_ordered(b, tuple(b.selected_columns), order).subquery() for b in branches]
+        branches = [select(*first.c) for first in firsts]
+    return _with_documents(PairEvent, _merged(branches, order, union), order)
+
+
+def _word_rows(
+    filters: frozenset[str], plan: PairWords, order: str, after: bool, branch: int
+) -> Select[int, int, int]:
+    """The keys of the pair's events that hold the driving word's ``branch``-th
+    stored word and a word that begins each other word of ``q``, not yet ordered."""
+    found = PairEventWord
+    pair: Any = bindparam("pair")
+    stmt = select(found.first_day, found.precision, found.seq).where(
+        found.pair == pair, found.word == bindparam(f"word_0_{branch}")
+    )
+    for number, size in enumerate(plan.others, start=1):
+        other = aliased(PairEventWord)
+        held: list[Any] = [bindparam(f"word_{number}_{index}") for index in range(size)]
+        stmt = stmt.where(
+            exists().where(_timeline_row_at(other, pair, found), other.word.in_(held))
+        )
+    if "tag" in filters:
+        stmt = stmt.where(
+            exists().where(
+                _timeline_row_at(PairEventTag, pair, found), PairEventTag.tag == bindparam("tag")
+            )
+        )
+    event_filters = {"status", "from_day", "updated_since"}.intersection(filters)
+    if event_filters:
+        stmt = stmt.join(PairEvent, _timeline_row_at(PairEvent, pair, found))
+    if "status" in filters:
+        stmt = stmt.where(PairEvent.claim_status == bindparam("status"))
+    if "updated_since" in filters:
+        stmt = stmt.where(PairEvent.updated_at >= bindparam("updated_since"))
+    if "from_day" in filters:
+        stmt = stmt.where(
+            PairEvent.last_day >= bindparam("from_day"),
+            found.first_day >= bindparam("from_start"),
+        )
+    if "to_day" in filters:
+        stmt = stmt.where(found.first_day <= bindparam("to_day"))
+    if after:
+        stmt = stmt.where(_after(tuple(stmt.selected_columns), order))
+    return stmt
+
+
+def _after(columns: Sequence[Any], order: str) -> ColumnElement[bool]:
+    """The rows after the cursor's (``after_*``) in the page's order."""
+    start = tuple_(bindparam("after_day"), bindparam("after_precision"), bindparam("after_seq"))
+    return tuple_(*columns) > start if order == "asc" else tuple_(*columns) < start
 
 
 def _keys(rows: Select[str, int, int, int]) -> Select[int, int, int]:
@@ -302,7 +406,7 @@ def _with_documents(table: Timeline, page: PageSelect, order: str) -> PageSelect
     keys = page.subquery("page")
     key = (keys.c.first_day, keys.c.precision, keys.c.seq)
     if table is PairEvent:
-        row = _pair_event_at(bindparam("pair"), keys.c)
+        row = _timeline_row_at(PairEvent, bindparam("pair"), keys.c)
     else:
         row = Event.seq == keys.c.seq
     document = select(table.document).where(row).scalar_subquery()
@@ -310,21 +414,27 @@ def _with_documents(table: Timeline, page: PageSelect, order: str) -> PageSelect
     return found.order_by(*(c.asc() if order == "asc" else c.desc() for c in key))
 
 
-def _pair_event_at(pair: Any, keyed: Any) -> ColumnElement[bool]:
-    """The condition for the ``pair_events`` row of ``pair`` at ``keyed``'s place in
-    the timeline (its first_day, precision and seq): the table's primary key."""
+def _timeline_row_at(table: Any, pair: Any, keyed: Any) -> ColumnElement[bool]:
+    """The condition for a row of ``table`` (``pair_events`` or a table keyed like it)
+    of ``pair`` at ``keyed``'s place in the timeline (its first_day, precision and
+    seq): the rest of the table's primary key."""
     return and_(
-        PairEvent.pair == pair,
-        PairEvent.first_day == keyed.first_day,
-        PairEvent.precision == keyed.precision,
-        PairEvent.seq == keyed.seq,
+        table.pair == pair,
+        table.first_day == keyed.first_day,
+        table.precision == keyed.precision,
+        table.seq == keyed.seq,
     )
 
 
 def _by_span_class(table: Timeline, by_tag: bool, plan: WordPlan | None) -> bool:
     """Whether ``from`` reads a pair's timeline by span class and range blocks: unless
     a tag's index or a word's matches are read instead."""
-    return table is PairEvent and not by_tag and plan not in _LOOKUPS
+    return (
+        table is PairEvent
+        and not by_tag
+        and plan not in _LOOKUPS
+        and not isinstance(plan, PairWords)
+    )
 
 
 def _ordered(stmt: Any, columns: Sequence[Any], order: str) -> PageSelect:
@@ -356,7 +466,7 @@ def _rows(
     stmt = select(table.document, keyed.first_day, keyed.precision, keyed.seq)
     if level is not None:
         stmt = stmt.select_from(PairRangeBlock).join(
-            PairEvent, _pair_event_at(PairRangeBlock.pair, PairRangeBlock)
+            PairEvent, _timeline_row_at(PairEvent, PairRangeBlock.pair, PairRangeBlock)
         )
         stmt = stmt.where(
             PairRangeBlock.pair == bindparam("pair"),
@@ -367,7 +477,7 @@ def _rows(
         )
     elif by_tag:
         stmt = stmt.select_from(PairEventTag).join(
-            PairEvent, _pair_event_at(PairEventTag.pair, PairEventTag)
+            PairEvent, _timeline_row_at(PairEvent, PairEventTag.pair, PairEventTag)
         )
         stmt = stmt.where(
             PairEventTag.pair == bindparam("pair"), PairEventTag.tag == bindparam("tag")
@@ -426,8 +536,7 @@ def _rows(
         stmt = stmt.where(table.updated_at >= bindparam("updated_since"))
     columns = (keyed.first_day, keyed.precision, keyed.seq)
     if after:
-        start = tuple_(bindparam("after_day"), bindparam("after_precision"), bindparam("after_seq"))
-        stmt = stmt.where(tuple_(*columns) > start if order == "asc" else tuple_(*columns) < start)
+        stmt = stmt.where(_after(columns, order))
     return stmt
 
 
@@ -492,9 +601,11 @@ def _as_stored(column: Any, value: Any) -> Any:
     return convert(value) if convert is not None else value
 
 
-def _word_plan(found: list[str], params: dict[str, Any]) -> WordPlan:
+def _word_plan(table: Timeline, found: list[str], params: dict[str, Any]) -> WordPlan:
     """Bind the query that finds the words, and choose how the page reads it.
 
+    A pair's page reads ``pair_event_words`` (see _pair_words_plan) unless ``q``
+    has too many words, or a word that begins too many. Otherwise (and across pairs):
     On SQLite, every word must begin a word of the event (an FTS5 query of
     prefixes); its matches are counted up to ``WORD_LOOKUP_LIMIT`` to choose
     between reading them all then sorting them (few), and scanning the timeline in
@@ -502,6 +613,10 @@ def _word_plan(found: list[str], params: dict[str, Any]) -> WordPlan:
     PostgreSQL, the same as a tsquery of prefixes, whose matches up to that limit are
     read first: the page then reads their rows by seq; with more, its planner chooses.
     """
+    if table is PairEvent and len(found) <= MAX_PAIR_WORDS:
+        plan = _pair_words_plan(found, params)
+        if plan is not None:
+            return plan
     if db.session.get_bind().dialect.name == "postgresql":
         params["match"] = " & ".join(f"'{word}':*" for word in found)
         seqs = [seq for (seq,) in fetch_rows(_PG_WORD_MATCHES, {"match": params["match"]})]
@@ -514,6 +629,62 @@ def _word_plan(found: list[str], params: dict[str, Any]) -> WordPlan:
     ((matches,),) = fetch_rows(_COUNT_MATCHES, {"match": match, "limit": WORD_LOOKUP_LIMIT})
     return "lookup" if matches < WORD_LOOKUP_LIMIT else "scan"
 
+
+def _pair_words_plan(found: list[str], params: dict[str, Any]) -> WordPlan | None:
+    """Bind the stored words of the pair that each word of ``q`` begins, and choose
+    the driving word: the one that the fewest of the pair's events hold (counted up
+    to WORD_LOOKUP_LIMIT, when there are several), then the one that begins the
+    fewest stored words. None when a word begins more than MAX_EXPANSIONS."""
+    held = []
+    for word in found:
+        # The words that begin with word: from it up to the next prefix of its length.
+        bounds = {"pair": params["pair"], "low": word, "high": word[:-1] + chr(ord(word[-1]) + 1)}
+        stored = [w for (w,) in fetch_rows(_WORDS_BEGINNING, {**bounds, "limit": MAX_EXPANSIONS})]
+        if not stored:
+            return "nothing"
+        if len(stored) > MAX_EXPANSIONS:
+            return None
+        count = 0
+        if len(found) > 1:
+            ((count,),) = fetch_rows(_COUNT_HOLDING, {**bounds, "limit": WORD_LOOKUP_LIMIT})
+        held.append((count, len(stored), stored))
+    held.sort(key=lambda counted: counted[:2])
+    (_count, _size, driving), *others = held
+    branches = _power_of_two(len(driving))
+    # The driving word's missing branches read the word '', which no event holds.
+    for index, word in enumerate(driving + [""] * (branches - len(driving))):
+        params[f"word_0_{index}"] = word
+    sizes = []
+    for number, (_count, _size, stored) in enumerate(others, start=1):
+        sizes.append(_power_of_two(len(stored)))
+        for index, word in enumerate(stored + stored[-1:] * (sizes[-1] - len(stored))):
+            params[f"word_{number}_{index}"] = word
+    return PairWords(branches, tuple(sizes))
+
+
+def _power_of_two(number: int) -> int:
+    """The least power of two that is at least ``number`` (>= 1)."""
+    return 1 << (number - 1).bit_length()
+
+
+# The first limit + 1 stored words of a pair from low up to high, each found by one
+# seek of the primary key (a skip scan: not every row of every word).
+_WORDS_BEGINNING = text(
+    "WITH RECURSIVE found(word, n) AS ("
+    " SELECT min(word), 1 FROM pair_event_words"
+    " WHERE pair = :pair AND word >= :low AND word < :high"
+    " UNION ALL"
+    " SELECT (SELECT min(word) FROM pair_event_words"
+    " WHERE pair = :pair AND word > found.word AND word < :high), n + 1"
+    " FROM found WHERE found.word IS NOT NULL AND n <= :limit)"
+    " SELECT word FROM found WHERE word IS NOT NULL"
+)
+
+# How many of a pair's rows hold a word from low up to high, counted up to limit.
+_COUNT_HOLDING = text(
+    "SELECT count(*) FROM (SELECT 1 FROM pair_event_words"
+    " WHERE pair = :pair AND word >= :low AND word < :high LIMIT :limit) AS held"
+)
 
 _PG_MATCHES = _WORDS.c.words.bool_op("@@")(cast(bindparam("match"), TSQUERY))
 
@@ -540,7 +711,9 @@ def keyset_page(table: Timeline, args: dict[str, Any], **bound: Any) -> Page:
     found = words(args["q"]) if "q" in args else None
     if found == []:
         return Page([], None)  # no word to find: nothing matches
-    plan = _word_plan(found, params) if found else None
+    plan = _word_plan(table, found, params) if found else None
+    if plan == "nothing":
+        return Page([], None)
     if "from_" in args:
         _from_bounds(
             table,
