@@ -328,6 +328,25 @@ def _store(rows: Sequence[tuple[Row, dict[str, Any]]], actor: str) -> _Batch:
     return batch
 
 
+def _settle_after_import() -> None:
+    """Gather the planner's statistics for what an import stored; on PostgreSQL, also
+    mark the new rows' pages all-visible (VACUUM (ANALYZE)).
+
+    Autovacuum comes to new rows in its own time; until then PostgreSQL plans pages
+    for the tables as they were (a rare word's page at a million events: 651 ms
+    instead of 6 ms), and an index-only scan still reads each row's table page to
+    see whether the row is visible (a rare tag's page at 100,000 events: 2.3 ms,
+    1.3 ms after the VACUUM, which took 2.6 s)."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        refresh_statistics(db.session.connection())
+        db.session.commit()
+        return
+    db.session.commit()
+    # VACUUM runs outside a transaction.
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.exec_driver_sql("VACUUM (ANALYZE)")
+
+
 def _commit_batch(rows: Sequence[tuple[Row, dict[str, Any]]], actor: str) -> _Batch:
     attempt = 1
     while True:
@@ -582,11 +601,7 @@ def import_events(
                 summary.seconds = time.perf_counter() - started
                 progress(batch_read.offset, summary)
         if summary.imported:
-            # Autovacuum comes to new rows in its own time; until then PostgreSQL plans
-            # pages for the tables as they were (a rare word's page at a million events:
-            # 651 ms instead of 6 ms).
-            refresh_statistics(db.session.connection())
-            db.session.commit()
+            _settle_after_import()
         summary.seconds = time.perf_counter() - started
     finally:
         db.session.rollback()
