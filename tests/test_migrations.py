@@ -486,6 +486,13 @@ def fresh_app(fresh_url: str) -> Iterator[Flask]:
         db.engine.dispose()
 
 
+def _seed_at_first_revision() -> None:
+    """Migrate the app's empty database to the first revision and write its rows."""
+    upgrade(revision=FIRST)
+    with db.engine.begin() as connection:
+        _seed_first_revision(connection)
+
+
 def _revision(app: Flask) -> list[str]:
     with app.app_context(), db.engine.connect() as connection:
         return list(
@@ -496,9 +503,7 @@ def _revision(app: Flask) -> list[str]:
 class TestMigrationsKeepData:
     def test_every_step_up_and_down_keeps_every_row(self, fresh_app):
         with fresh_app.app_context():
-            upgrade(revision=FIRST)
-            with db.engine.begin() as connection:
-                _seed_first_revision(connection)
+            _seed_at_first_revision()
             with db.engine.connect() as connection:
                 seeded = _snapshot(connection)
             assert len(seeded["citation -> source"]) == 3
@@ -586,9 +591,7 @@ class TestMigrationsKeepData:
     def test_0012_gives_each_stored_range_its_blocks_of_days(self, fresh_app):
         first_day = 737368  # EVENT_1's date, 5 Nov 2019
         with fresh_app.app_context():
-            upgrade(revision=FIRST)
-            with db.engine.begin() as connection:
-                _seed_first_revision(connection)
+            _seed_at_first_revision()
             upgrade(revision="0011")
             with db.engine.begin() as connection:
                 # The event becomes a range of 100 days in its timeline.
@@ -625,9 +628,7 @@ class TestMigrationsKeepData:
 
     def test_0013_files_each_event_under_its_words_in_its_pairs(self, fresh_app):
         with fresh_app.app_context():
-            upgrade(revision=FIRST)
-            with db.engine.begin() as connection:
-                _seed_first_revision(connection)
+            _seed_at_first_revision()
             upgrade(revision="0013")
             with db.engine.connect() as connection:
                 stored = connection.execute(

@@ -308,14 +308,7 @@ def _page_statement(
             *(_rows(table, filters, plan, order, after, None, lv) for lv in range(LEVELS)),
         ]
         keys = [_keys(branch) for branch in branches]
-        if limit_each:
-            # Each branch's first page in order (an index range that its LIMIT stops),
-            # then the page of those: PostgreSQL, left to choose, may read and sort every
-            # row from from on when it expects few. SQLite merges the ordered branches
-            # itself and stops at the page's end.
-            firsts = [_ordered(k, tuple(k.selected_columns), order).subquery() for k in keys]
-            keys = [select(*first.c) for first in firsts]
-        return _with_documents(table, _merged(keys, order, union_all), order)
+        return _with_documents(table, _merged(keys, order, union_all, limit_each), order)
     stmt = _rows(table, filters, plan, order, after, None)
     columns = tuple(stmt.selected_columns)[1:]
     if plan in _LOOKUPS:
@@ -327,10 +320,20 @@ def _page_statement(
     return _ordered(stmt, columns, order)
 
 
-def _merged(branches: list[Select[int, int, int]], order: str, combine: Any) -> PageSelect:
-    """A page of the branches' rows, each branch read in timeline order: SQLite merges
-    them and stops at the page's end; ``combine`` is union_all, or union where the
-    branches may hold the same row."""
+def _merged(
+    branches: list[Select[int, int, int]], order: str, combine: Any, limit_each: bool
+) -> PageSelect:
+    """A page of the branches' rows, each branch read in timeline order; ``combine`` is
+    union_all, or union where the branches may hold the same row.
+
+    SQLite merges the ordered branches itself and stops at the page's end. With
+    ``limit_each`` (PostgreSQL), each branch's first page in order (an index range
+    that its LIMIT stops), then the page of those: PostgreSQL, left to choose, may
+    read and sort every row of the branches when it expects few.
+    """
+    if limit_each:
+        firsts = [_ordered(b, tuple(b.selected_columns), order).subquery() for b in branches]
+        branches = [select(*first.c) for first in firsts]
     merged = combine(*branches) if len(branches) > 1 else branches[0]
     return _ordered(merged, tuple(merged.selected_columns), order)
 
@@ -340,11 +343,7 @@ def _pair_words_page(
 ) -> PageSelect:
     """A pair's page of the events that hold the words of ``q`` (see PairWords)."""
     branches = [_word_rows(filters, plan, order, after, b) for b in range(plan.branches)]
-    if limit_each:
-        # Each branch's first page, as for from (see _page_statement).
-        firsts = [_ordered(b, tuple(b.selected_columns), order).subquery() for b in branches]
-        branches = [select(*first.c) for first in firsts]
-    return _with_documents(PairEvent, _merged(branches, order, union), order)
+    return _with_documents(PairEvent, _merged(branches, order, union, limit_each), order)
 
 
 def _word_rows(
