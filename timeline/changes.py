@@ -446,9 +446,9 @@ def _before_flush(session: Session, _context: UOWTransaction, _instances: Any) -
 def _after_flush(session: Session, _context: UOWTransaction) -> None:
     to_index: set[Event] = session.info.pop(_TO_INDEX, set())
     if to_index:
-        connection = session.connection()
-        for event in to_index:
-            write_timeline_rows(connection, event, _counts(session.info))
+        # In seq order: concurrent transactions lock the rows they rewrite alike.
+        events = sorted(to_index, key=lambda event: event.seq)
+        write_timeline_rows(session.connection(), events, _counts(session.info))
 
 
 def _before_commit(session: Session) -> None:

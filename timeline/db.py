@@ -285,6 +285,13 @@ def _release_read_connection() -> None:
         held.close()
 
 
+def read_dialect() -> Dialect:
+    """The dialect of the database that reads go to (a replica is of the primary's
+    kind): asking the session (``get_bind``) would make one for a request that
+    reads without it (``read_connection``)."""
+    return db.engine.dialect
+
+
 @functools.lru_cache(maxsize=256)
 def compiled_statement(stmt: ClauseElement, dialect: Dialect) -> SQLCompiler:
     compiled = stmt.compile(dialect=dialect)

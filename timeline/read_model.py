@@ -41,12 +41,12 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, TSQUERY
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import aliased
-from sqlalchemy.sql.elements import UnaryExpression
+from sqlalchemy.sql.elements import BindParameter, UnaryExpression
 from sqlalchemy.sql.operators import custom_op
 
 from .compiled_dump import compile_dump
 from .cursors import PAIR_LIST_KEY, SEQ_KEY, TIMELINE_KEY, decode_cursor, encode_cursor
-from .db import db, fetch_rows, insert_rows
+from .db import db, fetch_rows, insert_rows, read_dialect
 from .domain.claims import ClaimStatus
 from .domain.countries import CountryPair, pair_ids
 from .domain.dates import PartialDate, Precision, day_from_ordinal
@@ -86,28 +86,40 @@ def render(event: AnyEvent) -> None:
     event.document = rendered(event)
 
 
-def write_timeline_rows(connection: Connection, event: Event, counts: CountChanges | None) -> None:
-    """Rewrite the event's rows in ``pair_events`` and the tables derived with them,
+# The derived rows of events, by their seqs: built once (see write_timeline_rows).
+_SEQS: BindParameter[list[int]] = bindparam("seqs", expanding=True)
+_DELETE_DERIVED = [
+    delete(model).where(model.seq.in_(_SEQS))
+    for model in (PairEventTag, PairRangeBlock, PairEventWord)
+]
+_DELETE_PAIR_EVENTS = delete(PairEvent).where(PairEvent.seq.in_(_SEQS))
+_DELETE_COUNTED_PAIR_EVENTS = _DELETE_PAIR_EVENTS.returning(
+    PairEvent.pair, PairEvent.year, PairEvent.claim_status, PairEvent.document
+)
+
+
+def write_timeline_rows(
+    connection: Connection, events: Sequence[Event], counts: CountChanges | None
+) -> None:
+    """Rewrite the events' rows in ``pair_events`` and the tables derived with them,
     ``pair_event_tags``, ``pair_range_blocks``, ``pair_event_words`` and the word
-    index (none once it is deleted), and note in ``counts`` what the rows that go
-    take from their pairs' counts and what the new ones add (no counts: a rebuild,
-    which counts every pair afterwards)."""
-    connection.execute(delete(PairEventTag).where(PairEventTag.seq == event.seq))
-    connection.execute(delete(PairRangeBlock).where(PairRangeBlock.seq == event.seq))
-    connection.execute(delete(PairEventWord).where(PairEventWord.seq == event.seq))
-    connection.execute(_WORD_WRITES[connection.dialect.name][0], {"seq": event.seq})
-    stmt = delete(PairEvent).where(PairEvent.seq == event.seq)
-    if counts is None:
-        connection.execute(stmt)
-        insert_timeline_rows(connection, [event], CountChanges())
+    index (none once an event is deleted), one statement per table for them all, and
+    note in ``counts`` what the rows that go take from their pairs' counts and what
+    the new ones add (no counts: a rebuild, which counts every pair afterwards)."""
+    if not events:
         return
-    removed = connection.execute(
-        stmt.returning(PairEvent.pair, PairEvent.year, PairEvent.claim_status, PairEvent.document)
-    )
-    for pair, year, status, document in removed:
+    seqs = {"seqs": [event.seq for event in events]}
+    for statement in _DELETE_DERIVED:
+        connection.execute(statement, seqs)
+    connection.execute(_WORD_WRITES[connection.dialect.name][0], seqs)
+    if counts is None:
+        connection.execute(_DELETE_PAIR_EVENTS, seqs)
+        insert_timeline_rows(connection, events, CountChanges())
+        return
+    for pair, year, status, document in connection.execute(_DELETE_COUNTED_PAIR_EVENTS, seqs):
         # The row's document is the event as it was: its tags then.
         counts.count_out(pair, year, status, orjson.loads(document)["tags"])
-    insert_timeline_rows(connection, [event], counts)
+    insert_timeline_rows(connection, events, counts)
 
 
 def insert_timeline_rows(
@@ -182,16 +194,16 @@ def insert_timeline_rows(
     insert_rows(connection, PairEventWord, pair_word_rows)
 
 
-# The word index's statements by database: delete an event's row, insert rows.
+# The word index's statements by database: delete events' rows, insert rows.
 # SQLite's is an FTS5 table whose rowid is the event's seq; PostgreSQL's holds the
 # words as a tsvector, made of the words as they are (no parsing, no stemming).
 _WORD_WRITES = {
     "sqlite": (
-        text(f"DELETE FROM {WORD_INDEX} WHERE rowid = :seq"),
+        text(f"DELETE FROM {WORD_INDEX} WHERE rowid IN :seqs").bindparams(_SEQS),
         text(f"INSERT INTO {WORD_INDEX} (rowid, words) VALUES (:seq, :words)"),
     ),
     "postgresql": (
-        text(f"DELETE FROM {WORD_INDEX} WHERE seq = :seq"),
+        text(f"DELETE FROM {WORD_INDEX} WHERE seq IN :seqs").bindparams(_SEQS),
         text(
             f"INSERT INTO {WORD_INDEX} (seq, words) "
             "VALUES (:seq, array_to_tsvector(CAST(:lexemes AS text[])))"
@@ -601,7 +613,7 @@ def _from_bounds(table: Timeline, first: dt.date, by_class: bool, params: dict[s
 def _as_stored(column: Any, value: Any) -> Any:
     """The value as the column's type hands it to the driver (``fetch_rows`` runs no
     type's conversion): a time in UTC, and on SQLite the text SQLAlchemy stores."""
-    dialect = db.session.get_bind().dialect
+    dialect = read_dialect()
     convert = column.type.dialect_impl(dialect).bind_processor(dialect)
     return convert(value) if convert is not None else value
 
@@ -622,7 +634,7 @@ def _word_plan(table: Timeline, found: list[str], params: dict[str, Any]) -> Wor
         plan = _pair_words_plan(found, params)
         if plan is not None:
             return plan
-    if db.session.get_bind().dialect.name == "postgresql":
+    if read_dialect().name == "postgresql":
         params["match"] = " & ".join(f"'{word}':*" for word in found)
         seqs = [seq for (seq,) in fetch_rows(_PG_WORD_MATCHES, {"match": params["match"]})]
         if len(seqs) < WORD_LOOKUP_LIMIT:
@@ -730,7 +742,7 @@ def keyset_page(table: Timeline, args: dict[str, Any], **bound: Any) -> Page:
         after = decode_cursor(args["cursor"], TIMELINE_KEY)
         params.update(zip(("after_day", "after_precision", "after_seq"), after, strict=True))
     filters = _FILTER_PARAMS.intersection(params)
-    limit_each = db.session.get_bind().dialect.name == "postgresql"
+    limit_each = read_dialect().name == "postgresql"
     stmt = _page_statement(table, filters, plan, order, "cursor" in args, limit_each)
     rows = fetch_rows(stmt, params)
     next_cursor = None

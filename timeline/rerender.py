@@ -177,8 +177,8 @@ def rebuild(size: int, progress: Callable[[int], None] | None = None) -> Rebuild
                     changed.append({"b_seq": event.seq, "b_document": document})
                     # Not a change to the event: no flush, no revision, no feed entry.
                     set_committed_value(event, "document", document)
-                # The counts are taken again once all rows are written (below).
-                write_timeline_rows(connection, event, None)
+            # The counts are taken again once all rows are written (below).
+            write_timeline_rows(connection, batch, None)
             if changed:
                 connection.execute(store, changed)
             after = batch[-1].seq

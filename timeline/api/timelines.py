@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import orjson
@@ -40,6 +41,8 @@ PAIR_PARAMETER = {
 }
 
 
+# Dashboards ask for the same few pairs all day; an unknown pair raises, and is not kept.
+@functools.lru_cache(maxsize=4096)
 def parse_pair(text: str) -> CountryPair:
     """The canonical pair for a path segment; 404 names the bad code."""
     try:
