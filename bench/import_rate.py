@@ -87,8 +87,8 @@ def measure(
     label: str, url: str, data: Path, events: int, batch_size: int, workers: int | None
 ) -> None:
     imported = timed_import(url, data, batch_size, workers)
-    if not imported.seconds:
-        sys.exit(imported.line)
+    if not imported.ok:
+        sys.exit(f"{label}: the import failed: {imported.line}")
     print(
         f"{label}: {events / imported.seconds:,.0f} events/s ({events:,} events in "
         f"{imported.seconds:.1f} s); {events / imported.cpu:,.0f} events per CPU second of "

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import functools
+import operator
 import select
 import sqlite3
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -138,16 +139,7 @@ def insert_rows(connection: Connection, model: type[Base], rows: Sequence[dict[s
     if len(rows) < _BULK_FROM or defaulted:
         connection.execute(insert(model), rows)
         return
-    converters = [
-        table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names
-    ]
-    values = (
-        tuple(
-            convert(row[name]) if convert else row[name]
-            for name, convert in zip(names, converters, strict=True)
-        )
-        for row in rows
-    )
+    values = _row_values(rows, names, dialect, table)
     quote = dialect.identifier_preparer.quote
     columns = ", ".join(quote(name) for name in names)
     table_name = dialect.identifier_preparer.format_table(table)
@@ -168,6 +160,28 @@ def insert_rows(connection: Connection, model: type[Base], rows: Sequence[dict[s
         raise DBAPIError.instance(
             statement, None, error, dialect.loaded_dbapi.Error, dialect=dialect
         ) from error
+
+
+def _row_values(
+    rows: Sequence[dict[str, Any]], names: list[str], dialect: Dialect, table: Any
+) -> Iterator[tuple[Any, ...]]:
+    """Each row's values in the order of ``names``, converted by their columns' bind
+    processors: picked all at once (itemgetter), then converted where a column's type
+    converts (most convert nothing)."""
+    pick = operator.itemgetter(*names) if len(names) > 1 else lambda row: (row[names[0]],)
+    converting = [
+        (index, convert)
+        for index, name in enumerate(names)
+        if (convert := table.c[name].type.dialect_impl(dialect).bind_processor(dialect))
+    ]
+    if not converting:
+        yield from map(pick, rows)
+        return
+    for row in rows:
+        row_values = list(pick(row))
+        for index, convert in converting:
+            row_values[index] = convert(row_values[index])
+        yield tuple(row_values)
 
 
 # Set while work outside any request writes (timeline.rerender): as for a write
