@@ -8,6 +8,7 @@ watches the server's own worker do it.
 
 from __future__ import annotations
 
+import importlib
 import time
 from typing import Any
 
@@ -180,6 +181,27 @@ class TestLargeFanOut:
             assert _cited_title(client, event["id"]) == "Corrected title"
         with app.app_context():
             assert rerender.pending_events() == 0
+
+    def test_a_flush_of_more_events_than_one_in_list_holds(self, app, client, tokens, monkeypatch):
+        # The package's name ``db`` is the extension, not this module.
+        monkeypatch.setattr(importlib.import_module("timeline.db"), "IN_CHUNK", 2)
+        source_id = _source(client, tokens)
+        # Done in the request, in one flush: three events, two IN lists.
+        events = _citing(client, tokens, source_id, THRESHOLD)
+        response = _edit(client, tokens.editor, source_id, {"title": "Corrected title"})
+        assert response.status_code == 200
+        assert "Citing-Events-Pending" not in response.headers
+        for event in events:
+            assert _cited_title(client, event["id"]) == "Corrected title"
+        page = client.get(f"{API}/timelines/IN-RU", query_string={"limit": 200}).get_json()
+        cited = [
+            citation["source"]["title"]
+            for item in page["items"]
+            for citation in item["citations"]
+            if citation["source"]["id"] == source_id
+        ]
+        assert cited == ["Corrected title"] * THRESHOLD
+        assert_read_model_current(app)
 
     def test_a_deleted_event_is_not_counted_nor_changed(self, app, client, runner, tokens):
         source_id = _source(client, tokens)

@@ -11,7 +11,7 @@ import select
 import sqlite3
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from flask import Flask, current_app, g, has_app_context, has_request_context, request
 from flask_sqlalchemy import SQLAlchemy
@@ -28,6 +28,8 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ClauseElement
 
 from .models import Base
+
+T = TypeVar("T")
 
 _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # app.extensions key of the function that gives the engine of a read request's
@@ -297,6 +299,16 @@ def _release_read_connection() -> None:
             held.connection.driver_connection.autocommit = False  # type: ignore[union-attr]
     with contextlib.suppress(SQLAlchemyError):
         held.close()
+
+
+# Values bound in one IN list at most: within what SQLite and psycopg accept.
+IN_CHUNK = 5_000
+
+
+def in_chunks(values: Sequence[T]) -> Iterator[Sequence[T]]:
+    """The values in slices of at most ``IN_CHUNK``, one IN list each."""
+    for start in range(0, len(values), IN_CHUNK):
+        yield values[start : start + IN_CHUNK]
 
 
 def read_dialect() -> Dialect:

@@ -46,7 +46,7 @@ from sqlalchemy.sql.operators import custom_op
 
 from .compiled_dump import compile_dump
 from .cursors import PAIR_LIST_KEY, SEQ_KEY, TIMELINE_KEY, decode_cursor, encode_cursor
-from .db import db, fetch_rows, insert_rows, read_dialect
+from .db import db, fetch_rows, in_chunks, insert_rows, read_dialect
 from .domain.claims import ClaimStatus
 from .domain.countries import CountryPair, pair_ids
 from .domain.dates import PartialDate, Precision, day_from_ordinal
@@ -103,23 +103,22 @@ def write_timeline_rows(
 ) -> None:
     """Rewrite the events' rows in ``pair_events`` and the tables derived with them,
     ``pair_event_tags``, ``pair_range_blocks``, ``pair_event_words`` and the word
-    index (none once an event is deleted), one statement per table for them all, and
-    note in ``counts`` what the rows that go take from their pairs' counts and what
-    the new ones add (no counts: a rebuild, which counts every pair afterwards)."""
-    if not events:
-        return
-    seqs = {"seqs": [event.seq for event in events]}
-    for statement in _DELETE_DERIVED:
-        connection.execute(statement, seqs)
-    connection.execute(_WORD_WRITES[connection.dialect.name][0], seqs)
-    if counts is None:
-        connection.execute(_DELETE_PAIR_EVENTS, seqs)
-        insert_timeline_rows(connection, events, CountChanges())
-        return
-    for pair, year, status, document in connection.execute(_DELETE_COUNTED_PAIR_EVENTS, seqs):
-        # The row's document is the event as it was: its tags then.
-        counts.count_out(pair, year, status, orjson.loads(document)["tags"])
-    insert_timeline_rows(connection, events, counts)
+    index (none once an event is deleted), one statement per table for up to
+    ``IN_CHUNK`` of them, and note in ``counts`` what the rows that go take from their
+    pairs' counts and what the new ones add (no counts: a rebuild, which counts every
+    pair afterwards)."""
+    delete_pair_events = _DELETE_PAIR_EVENTS if counts is None else _DELETE_COUNTED_PAIR_EVENTS
+    for chunk in in_chunks([event.seq for event in events]):
+        seqs = {"seqs": chunk}
+        for statement in _DELETE_DERIVED:
+            connection.execute(statement, seqs)
+        connection.execute(_WORD_WRITES[connection.dialect.name][0], seqs)
+        removed = connection.execute(delete_pair_events, seqs)
+        if counts is not None:
+            for pair, year, status, document in removed:
+                # The row's document is the event as it was: its tags then.
+                counts.count_out(pair, year, status, orjson.loads(document)["tags"])
+    insert_timeline_rows(connection, events, counts if counts is not None else CountChanges())
 
 
 def insert_timeline_rows(

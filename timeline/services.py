@@ -9,7 +9,7 @@ reopening a decided claim, re-rendering its read model) is done by
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from flask import current_app
@@ -20,7 +20,7 @@ from . import (
     changes,  # noqa: F401  (its session hooks keep every change's invariants)
     patterns,
 )
-from .db import db, upsert
+from .db import db, in_chunks, upsert
 from .domain.claims import ClaimStatus, ReviewRefused, Stance, check_review
 from .domain.countries import Country
 from .domain.dates import EventDate, InvalidDateField
@@ -356,15 +356,8 @@ def new_events(inputs: Sequence[dict[str, Any]], actor: str) -> list[NewEvent | 
 
 # The fields of a source that a client gives.
 _SOURCE_INPUT = tuple(SourceCreateSchema().fields)
-# Values bound in one IN list at most: within what SQLite and psycopg accept.
-_IN_CHUNK = 5_000
 # What a bulk import reads of a stored source.
 _SOURCE_ROW = [Source.__table__.c[name] for name in SourceRow.__slots__]
-
-
-def _chunks(values: Sequence[str]) -> Iterator[Sequence[str]]:
-    for start in range(0, len(values), _IN_CHUNK):
-        yield values[start : start + _IN_CHUNK]
 
 
 def _source_rows(
@@ -375,7 +368,7 @@ def _source_rows(
     wanted = sorted({value for value in values if value is not None})
     return {
         row[-1]: SourceRow(*row[:-1])
-        for chunk in _chunks(wanted)
+        for chunk in in_chunks(wanted)
         for row in db.session.execute(select(*_SOURCE_ROW, column).where(column.in_(chunk)))
     }
 
