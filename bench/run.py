@@ -19,7 +19,9 @@ missing and emptied, when the server answers):
    it, in the format of timeline/cursors.py; less deep when the pair is smaller),
    ``status=false``, a rare ``tag``, a rare word in ``q``, ``from``/``to`` on one
    month late in the timeline in both orders, the pair's summary, ``/pairs``, and
-   ``/health``, and a trivial endpoint of the same app (bench/trivial.py);
+   ``/health``, and a trivial endpoint of the same app (bench/trivial.py); the
+   first and deep pages hold 50 items, the filtered ones 25, which the smallest
+   size's rare filters fill too, so that every size does the same work;
 3. times the floor of the page queries: the same page read from a plain
    denormalised copy of the timeline rows with the driver alone, encoded with
    orjson;
@@ -30,6 +32,11 @@ missing and emptied, when the server answers):
 Once per size, Datasette serves a SQLite file holding the same timeline rows
 (ordered and indexed for the page), and its equivalent of the first page is
 measured the same way over HTTP and with wrk.
+
+After the last size it adds, per database, each query's p50 at every size and the
+largest size's ÷ the smallest's (the flatness the issue asks for: at most 1.5×).
+The results file is rewritten after each section, so a run stopped part way keeps
+what it measured.
 
 Figures are p50 and p99 of up to --samples requests per query (fewer when a query
 takes longer than --seconds-per-query in all). A query that fails shows its error
@@ -80,6 +87,9 @@ from timeline.db import db  # noqa: E402
 
 API = "/api/v1"
 PAGE = 50
+# The filtered pages ask for fewer items: the smallest size's rare filters fill a
+# page of 25, so every size's row reads and sends the same number of items.
+FILTER_PAGE = 25
 DEPTH = 10_000
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/bench"
 PACKAGES = [
@@ -244,6 +254,8 @@ class Query:
     # plain equivalent.
     floor: tuple[str, tuple[Any, ...], str] | None = None
     wrk: bool = False
+    # The page's size, for the floor.
+    limit: int = PAGE
 
 
 @dataclass
@@ -277,24 +289,37 @@ def timeline_queries(url: str, shape: Shape) -> tuple[list[Query], int]:
     finally:
         engine.dispose()
     timeline = f"{API}/timelines/{pair}?limit={PAGE}"
+    filtered = f"{API}/timelines/{pair}?limit={FILTER_PAGE}"
     month = f"{shape.last_year - 1}-06"
     first, last = dt.date.fromisoformat(f"{month}-01"), dt.date.fromisoformat(f"{month}-30")
-    in_month = ("last_day >= ? AND first_day <= ?", (first.toordinal(), last.toordinal()))
+    # The floor of a month reads the events that start in it: a plain index range
+    # scan, and a lower bound of the app's page (which also holds longer events
+    # that start earlier and overlap the month).
+    in_month = ("first_day >= ? AND first_day <= ?", (first.toordinal(), last.toordinal()))
     deep_path, deep_floor = timeline, ("", (), "asc")
     if key is not None and depth:
         deep_path = f"{timeline}&cursor={encode_cursor(*key)}"
         deep_floor = ("(first_day, precision, seq) > (?, ?, ?)", tuple(key), "asc")
+    status_floor = ("claim_status = ?", ("false",), "asc")
     queries = [
         Query("first page", timeline, ("", (), "asc"), wrk=True),
         Query(f"page {depth:,} deep", deep_path, deep_floor),
-        Query("status=false", f"{timeline}&status=false", ("claim_status = ?", ("false",), "asc")),
-        Query(f"tag={shape.rare_tag} (rare)", f"{timeline}&tag={shape.rare_tag}"),
-        Query(f"q={shape.rare_word} (rare)", f"{timeline}&q={shape.rare_word}"),
-        Query(f"from/to {month}, asc", f"{timeline}&from={month}&to={month}", (*in_month, "asc")),
+        Query("status=false", f"{filtered}&status=false", status_floor, limit=FILTER_PAGE),
+        Query(
+            f"tag={shape.rare_tag} (rare)", f"{filtered}&tag={shape.rare_tag}", limit=FILTER_PAGE
+        ),
+        Query(f"q={shape.rare_word} (rare)", f"{filtered}&q={shape.rare_word}", limit=FILTER_PAGE),
+        Query(
+            f"from/to {month}, asc",
+            f"{filtered}&from={month}&to={month}",
+            (*in_month, "asc"),
+            limit=FILTER_PAGE,
+        ),
         Query(
             f"from/to {month}, desc",
-            f"{timeline}&from={month}&to={month}&order=desc",
+            f"{filtered}&from={month}&to={month}&order=desc",
             (*in_month, "desc"),
+            limit=FILTER_PAGE,
         ),
         Query("summary", f"{API}/timelines/{pair}/summary"),
         Query("/pairs", f"{API}/pairs"),
@@ -359,22 +384,25 @@ def floor_timings(url: str, pair: str, queries: Sequence[Query], limits: Limits)
             if query.floor is None:
                 continue
             condition, values, order = query.floor
+            limit = query.limit
             where = "pair = ?" + (f" AND {condition}" if condition else "")
             where = where.replace("?", placeholder)
             sql = (
                 f"SELECT document, first_day, precision, seq FROM {FLOOR_TABLE} WHERE {where} "
-                f"ORDER BY first_day {order}, precision {order}, seq {order} LIMIT {PAGE + 1}"
+                f"ORDER BY first_day {order}, precision {order}, seq {order} LIMIT {limit + 1}"
             )
             parameters = (pair, *values)
 
-            def page(sql: str = sql, parameters: tuple[Any, ...] = parameters) -> bytes:
+            def page(
+                sql: str = sql, parameters: tuple[Any, ...] = parameters, limit: int = limit
+            ) -> bytes:
                 cursor.execute(sql, parameters)
                 rows = cursor.fetchall()
-                more = len(rows) > PAGE
+                more = len(rows) > limit
                 return orjson.dumps(
                     {
-                        "items": [orjson.Fragment(row[0]) for row in rows[:PAGE]],
-                        "next_cursor": ".".join(map(str, rows[PAGE - 1][1:])) if more else None,
+                        "items": [orjson.Fragment(row[0]) for row in rows[:limit]],
+                        "next_cursor": ".".join(map(str, rows[limit - 1][1:])) if more else None,
                     }
                 )
 
@@ -661,6 +689,57 @@ def ratios(report: Report, datasette: Row | None) -> list[str]:
     return lines
 
 
+EXEMPT = ("trivial endpoint", "/health (asks the database)")
+FLAT = 1.5  # the target: a query at the largest size costs at most 1.5× the smallest
+
+
+def flatness(reports: Sequence[Report]) -> str:
+    """Each query's p50 in process at every size ÷ its p50 at the smallest size, per
+    database ('' with fewer than two sizes). Rows pair up by position: a deep page's
+    label names its depth, which differs from size to size."""
+    by_database: dict[str, list[Report]] = {}
+    for report in reports:
+        if report.rows:
+            by_database.setdefault(report.database, []).append(report)
+    lines: list[str] = []
+    for database, measured in by_database.items():
+        if len(measured) < 2:
+            continue
+        smallest, largest = measured[0], measured[-1]
+        sizes = " / ".join(f"{report.size:,}" for report in measured)
+        lines += [f"#### {database}", ""]
+        lines.append(
+            f"| query | items at {sizes} | p50 ms at {sizes} "
+            f"| {largest.size:,} ÷ {smallest.size:,} | ≤ {FLAT:g}× |"
+        )
+        lines.append("|" + " --- |" * 5)
+        for index, row in enumerate(largest.rows):
+            column = [report.rows[index] for report in measured]
+            timings = [cell.in_process for cell in column]
+            items = " / ".join(_cell(cell.items) for cell in column)
+            p50s = " / ".join(_cell(timing, "p50") for timing in timings)
+            ratio, verdict = "–", "–"
+            first, last = timings[0], timings[-1]
+            if isinstance(first, Timing) and isinstance(last, Timing):
+                ratio = f"{last.p50 / first.p50:.2f}"
+                if row.label not in EXEMPT:
+                    verdict = "met" if last.p50 <= FLAT * first.p50 else "missed"
+            lines.append(f"| {row.label} | {items} | {p50s} | {ratio} | {verdict} |")
+        imports = " / ".join(report.imported.split(" (")[0] for report in measured)
+        lines += ["", f"- import at {sizes}: {imports}", ""]
+    if not lines:
+        return ""
+    heading = [
+        "## Flatness",
+        "",
+        f"Each query's p50 in process on the largest pair at every size, and the largest "
+        f"size's ÷ the smallest's (target ≤ {FLAT:g}×). One run: each size was measured "
+        "minutes apart, so the machine's noise is in the ratio too.",
+        "",
+    ]
+    return "\n".join([*heading, *lines])
+
+
 # --- the machine ----------------------------------------------------------------
 
 
@@ -794,6 +873,18 @@ def main(argv: Sequence[str] | None = None) -> None:
     limits = Limits(args.samples, args.seconds_per_query)
     postgres_version: str | None = None
     sections: list[str] = []
+    reports: list[Report] = []
+
+    def header() -> list[str]:
+        return [
+            "# Benchmark results",
+            "",
+            "Written by `make bench` (bench/run.py); times in milliseconds, p50 and p99.",
+            "",
+            *environment(postgres_version, wrk, args, load_at_start),
+            "",
+        ]
+
     for size in args.sizes:
         work = args.work_dir / str(size)
         work.mkdir(parents=True, exist_ok=True)
@@ -821,17 +912,20 @@ def main(argv: Sequence[str] | None = None) -> None:
             section = table(report, datasette, args)
             print(section, flush=True)
             sections.append(section)
-    header = [
-        "# Benchmark results",
-        "",
-        "Written by `make bench` (bench/run.py); times in milliseconds, p50 and p99.",
-        "",
-        *environment(postgres_version, wrk, args, load_at_start),
-        "",
-    ]
-    args.results.parent.mkdir(parents=True, exist_ok=True)
-    args.results.write_text("\n".join([*header, *sections]), encoding="utf-8")
+            reports.append(report)
+            # Written after each section, so that a long run stopped part way keeps
+            # what it measured.
+            write_results(args, [*header(), *sections])
+    flat = flatness(reports)
+    if flat:
+        print(flat, flush=True)
+    write_results(args, [*header(), *sections, flat])
     print(f"Written to {args.results}", file=sys.stderr)
+
+
+def write_results(args: argparse.Namespace, parts: Sequence[str]) -> None:
+    args.results.parent.mkdir(parents=True, exist_ok=True)
+    args.results.write_text("\n".join(parts), encoding="utf-8")
 
 
 if __name__ == "__main__":

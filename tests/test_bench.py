@@ -57,13 +57,15 @@ def bench_postgres() -> Iterator[str]:
     server.dispose()
 
 
-def tables(markdown: str) -> dict[str, dict[str, list[str]]]:
-    """The rows of each section's table, by section title and query."""
+def tables(markdown: str, heading: str = "### ") -> dict[str, dict[str, list[str]]]:
+    """The rows of each table under a heading of that level, by its title and query."""
     found: dict[str, dict[str, list[str]]] = {}
     rows: dict[str, list[str]] = {}
     for line in markdown.splitlines():
-        if line.startswith("### "):
-            rows = found.setdefault(line[4:], {})
+        if line.startswith(heading):
+            rows = found.setdefault(line[len(heading) :], {})
+        elif line.startswith("#"):
+            rows = {}
         elif line.startswith("| ") and not line.startswith("| query"):
             cells = [cell.strip() for cell in line.strip("|").split(" | ")]
             rows[cells[0]] = cells
@@ -82,7 +84,7 @@ def row_of(rows: dict[str, list[str]], query: str | re.Pattern[str]) -> list[str
 
 def test_the_benchmark_prints_figures_for_every_query(tmp_path: Path, bench_postgres: str) -> None:
     results = tmp_path / "RESULTS.md"
-    command = [sys.executable, "bench/run.py", "--sizes", "300", "--samples", "10"]
+    command = [sys.executable, "bench/run.py", "--sizes", "200,300", "--samples", "10"]
     command += ["--seconds-per-query", "1", "--wrk-seconds", "1", "--workers", "1"]
     command += ["--work-dir", str(tmp_path / "work"), "--results", str(results)]
     command += ["--postgres-url", bench_postgres]
@@ -96,8 +98,8 @@ def test_the_benchmark_prints_figures_for_every_query(tmp_path: Path, bench_post
         assert f"\n{line}" in written
     sections = tables(written)
     assert tables(done.stdout) == sections
-    expected = ["SQLite, 300 events"] + (["PostgreSQL, 300 events"] if bench_postgres else [])
-    assert list(sections) == expected
+    databases = ["SQLite"] + (["PostgreSQL"] if bench_postgres else [])
+    assert list(sections) == [f"{name}, {size} events" for size in (200, 300) for name in databases]
     for rows in sections.values():
         for query in QUERIES:
             cells = row_of(rows, query)
@@ -112,6 +114,20 @@ def test_the_benchmark_prints_figures_for_every_query(tmp_path: Path, bench_post
         assert datasette[1] == "50"
         assert all(NUMBER.match(cell) for cell in datasette[4:6]), datasette
         assert NUMBER.match(datasette[8]) or datasette[8] == "no wrk", datasette
+
+    # Each query's cost at 300 events ÷ at 200, per database, and whether it met 1.5×.
+    flatness = tables(written.split("\n## Flatness\n", 1)[1], heading="#### ")
+    assert list(flatness) == databases
+    for rows in flatness.values():
+        for query in QUERIES:
+            cells = row_of(rows, query)
+            assert NUMBER.match(cells[3]), cells
+            verdict = cells[4]
+            exempt = query in ("trivial endpoint", "/health (asks the database)")
+            assert verdict == "–" if exempt else verdict in ("met", "missed"), cells
+            # The ratio of the p50s shown, within their rounding to 0.01 ms.
+            smaller, larger = (float(p50) for p50 in cells[2].split(" / "))
+            assert float(cells[3]) == pytest.approx(larger / smaller, rel=0.05), cells
 
 
 # The benchmark's other scripts, each at toy size on SQLite, with a line it must print.
