@@ -244,6 +244,31 @@ class TestDateRange:
                 assert _walk(client, url, limit) == reaching, url
                 assert _walk(client, f"{url}&order=desc", limit) == reaching[::-1], url
 
+    def test_a_pairs_longest_range_is_kept_when_it_alone_reaches_from(self, client, tokens):
+        # Each pair holds one range, its longest: the page reads only the levels of
+        # blocks that range can have, the last of them included.
+        start = dt.date(2019, 6, 15)
+        partners = ["FR", "DE", "JP", "BR", "CN", "US", "GB", "IT", "ES", "CA", "MX", "AU"]
+        spans = [0, 1, 2, 3, 7, 8, 255, 256, 1023, 1024, 4095, 20_000]
+        for partner, span in zip(partners, spans, strict=True):
+            # Ends on from's day, starting where its longest block ends on it too.
+            create_event(
+                client,
+                tokens.editor,
+                title=f"reaches {span}",
+                countries=["IN", partner],
+                date=(start - dt.timedelta(days=span)).isoformat(),
+                end_date=start.isoformat(),
+            )
+        for partner, span in zip(partners, spans, strict=True):
+            pair = "-".join(sorted(["IN", partner]))
+            for url in (
+                f"{API}/timelines/{pair}?from={start}",
+                f"{API}/timelines/{pair}?from={start}&to={start}&order=desc",
+            ):
+                assert _titles(client, url) == [f"reaches {span}"], url
+            assert _titles(client, f"{API}/timelines/{pair}?from={start + dt.timedelta(1)}") == []
+
     def test_from_and_to_keep_what_overlaps_page_by_page(self, client, dated):
         june = [
             "range 2017 to 2019-06",

@@ -4,7 +4,7 @@ import random
 
 import pytest
 
-from timeline.domain.spans import LEVELS, block_holding, blocks
+from timeline.domain.spans import LEVELS, block_holding, blocks, range_levels
 
 
 def _days(found: list[tuple[int, int]]) -> list[int]:
@@ -34,3 +34,17 @@ def test_the_longest_range_of_dates_fits_the_levels() -> None:
     found = blocks(1, 3_652_059)
     assert max(level for level, _number in found) < LEVELS
     assert len(found) <= 2 * LEVELS
+
+
+def test_a_range_has_blocks_only_in_the_levels_its_span_gives() -> None:
+    # Every range of up to 1,100 days at every alignment, and one at each power of two.
+    spans = [*range(1100), *(2**k + d for k in range(11, 22) for d in (-1, 0, 1))]
+    for span in spans:
+        levels = range_levels(span)
+        used = [
+            max(level for level, _number in blocks(first, first + span))
+            for first in (range(64) if span < 1100 else (0, 1, 2**21 - 1))
+        ]
+        # Not one level too many either: some alignment reaches the last level.
+        assert max(used) == levels - 1, span
+    assert range_levels(3_652_058) == LEVELS

@@ -30,6 +30,12 @@ def blocks(first_day: int, last_day: int) -> list[tuple[int, int]]:
     return found
 
 
+def range_levels(span: int) -> int:
+    """How many levels, from 0, the blocks of a range of ``span`` days after its first
+    (last day - first day) can be in: a block of level L holds 2**L of its days."""
+    return min(LEVELS, (span + 1).bit_length())
+
+
 def block_holding(day: int, level: int) -> int:
     """The number of the block of ``level`` that holds ``day``."""
     return day >> level
