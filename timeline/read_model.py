@@ -21,6 +21,7 @@ from sqlalchemy import (
     CompoundSelect,
     Integer,
     Select,
+    String,
     and_,
     any_,
     bindparam,
@@ -816,6 +817,36 @@ def _status_counts() -> dict[str, int]:
     return dict.fromkeys((status.value for status in ClaimStatus), 0)
 
 
+_PAIR = bindparam("pair")
+# A pair's counts, read as one statement (one snapshot of them, one round trip): each
+# row's first column says what it holds: a year and claim status's count (YEAR), a
+# tag's (TAG), or the span of the pair's dates (SPAN).
+_YEAR, _TAG, _SPAN = 0, 1, 2
+_SUMMARY_ROWS = union_all(
+    select(
+        literal_column(str(_YEAR)),
+        PairYearCount.year,
+        PairYearCount.claim_status,
+        PairYearCount.count,
+        cast(null(), Integer),
+    ).where(PairYearCount.pair == _PAIR),
+    select(
+        literal_column(str(_TAG)),
+        cast(null(), Integer),
+        PairTagCount.tag,
+        PairTagCount.count,
+        cast(null(), Integer),
+    ).where(PairTagCount.pair == _PAIR),
+    select(
+        literal_column(str(_SPAN)),
+        PairCount.first_day,
+        cast(null(), String),
+        cast(null(), Integer),
+        PairCount.last_day,
+    ).where(PairCount.pair == _PAIR),
+)
+
+
 def timeline_summary(pair: CountryPair) -> dict[str, Any]:
     """A pair's counts: by year and claim status, by tag, and the span of its dates.
 
@@ -823,26 +854,23 @@ def timeline_summary(pair: CountryPair) -> dict[str, Any]:
     range of rows per kind of count, whatever the size of the timeline.
     """
     years: dict[int, dict[str, int]] = {}
-    for year, status, count in db.session.execute(
-        select(PairYearCount.year, PairYearCount.claim_status, PairYearCount.count)
-        .where(PairYearCount.pair == pair.id)
-        .order_by(PairYearCount.year)
-    ):
-        years.setdefault(year, _status_counts())[status] = count
+    tags: list[tuple[str, int]] = []
+    first = last = None
+    for kind, number, name, count, last_day in fetch_rows(_SUMMARY_ROWS, {"pair": pair.id}):
+        if kind == _YEAR:
+            years.setdefault(number, _status_counts())[name] = count
+        elif kind == _TAG:
+            tags.append((name, count))
+        else:
+            first, last = number, last_day
+    years = dict(sorted(years.items()))
     by_status = _status_counts()
     for counts in years.values():
         for status, count in counts.items():
             by_status[status] += count
-    tags = db.session.execute(
-        select(PairTagCount.tag, PairTagCount.count).where(PairTagCount.pair == pair.id)
-    )
     # Ordered here rather than in SQL: the database's collation would order tags
     # differently on each backend; code-point order is the same everywhere.
     by_tag = sorted(tags, key=lambda row: (-row[1], row[0]))
-    span = db.session.execute(
-        select(PairCount.first_day, PairCount.last_day).where(PairCount.pair == pair.id)
-    ).one_or_none()
-    first, last = span if span is not None else (None, None)
     return {
         "pair": pair_json(pair),
         "total": sum(by_status.values()),
