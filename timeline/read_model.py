@@ -817,12 +817,12 @@ def _status_counts() -> dict[str, int]:
     return dict.fromkeys((status.value for status in ClaimStatus), 0)
 
 
-_PAIR = bindparam("pair")
+_PAIR: BindParameter[str] = bindparam("pair")
 # A pair's counts, read as one statement (one snapshot of them, one round trip): each
 # row's first column says what it holds: a year and claim status's count (YEAR), a
 # tag's (TAG), or the span of the pair's dates (SPAN).
 _YEAR, _TAG, _SPAN = 0, 1, 2
-_SUMMARY_ROWS = union_all(
+_SUMMARY_ROWS: CompoundSelect[Any] = union_all(
     select(
         literal_column(str(_YEAR)),
         PairYearCount.year,
