@@ -245,14 +245,18 @@ class Wrk:
 # --- the queries ----------------------------------------------------------------
 
 
+# A page's floor: a condition (with ? for each value) besides the pair's, its values,
+# and the order.
+Floor = tuple[str, tuple[Any, ...], str]
+
+
 @dataclass
 class Query:
     label: str
     path: str
-    # The same page's floor on the denormalised copy: a condition (with ? for each
-    # value) besides the pair's, its values, and the order; None where there is no
-    # plain equivalent.
-    floor: tuple[str, tuple[Any, ...], str] | None = None
+    # The same page's floor on the denormalised copy; None where there is no plain
+    # equivalent.
+    floor: Floor | None = None
     wrk: bool = False
     # The page's size, for the floor.
     limit: int = PAGE
@@ -288,38 +292,37 @@ def timeline_queries(url: str, shape: Shape) -> tuple[list[Query], int]:
             ).one_or_none()
     finally:
         engine.dispose()
-    timeline = f"{API}/timelines/{pair}?limit={PAGE}"
-    filtered = f"{API}/timelines/{pair}?limit={FILTER_PAGE}"
     month = f"{shape.last_year - 1}-06"
     first, last = dt.date.fromisoformat(f"{month}-01"), dt.date.fromisoformat(f"{month}-30")
     # The floor of a month reads the events that start in it: a plain index range
     # scan, and a lower bound of the app's page (which also holds longer events
     # that start earlier and overlap the month).
     in_month = ("first_day >= ? AND first_day <= ?", (first.toordinal(), last.toordinal()))
-    deep_path, deep_floor = timeline, ("", (), "asc")
-    if key is not None and depth:
-        deep_path = f"{timeline}&cursor={encode_cursor(*key)}"
-        deep_floor = ("(first_day, precision, seq) > (?, ?, ?)", tuple(key), "asc")
     status_floor = ("claim_status = ?", ("false",), "asc")
+
+    def page(
+        label: str, filters: str, floor: Floor | None, limit: int = FILTER_PAGE, wrk: bool = False
+    ) -> Query:
+        """A page of the pair's timeline: its path and its floor ask for ``limit`` items."""
+        path = f"{API}/timelines/{pair}?limit={limit}{filters}"
+        return Query(label, path, floor, wrk=wrk, limit=limit)
+
+    deep = ""
+    deep_floor: Floor = ("", (), "asc")
+    if key is not None and depth:
+        deep = f"&cursor={encode_cursor(*key)}"
+        deep_floor = ("(first_day, precision, seq) > (?, ?, ?)", tuple(key), "asc")
     queries = [
-        Query("first page", timeline, ("", (), "asc"), wrk=True),
-        Query(f"page {depth:,} deep", deep_path, deep_floor),
-        Query("status=false", f"{filtered}&status=false", status_floor, limit=FILTER_PAGE),
-        Query(
-            f"tag={shape.rare_tag} (rare)", f"{filtered}&tag={shape.rare_tag}", limit=FILTER_PAGE
-        ),
-        Query(f"q={shape.rare_word} (rare)", f"{filtered}&q={shape.rare_word}", limit=FILTER_PAGE),
-        Query(
-            f"from/to {month}, asc",
-            f"{filtered}&from={month}&to={month}",
-            (*in_month, "asc"),
-            limit=FILTER_PAGE,
-        ),
-        Query(
+        page("first page", "", ("", (), "asc"), PAGE, wrk=True),
+        page(f"page {depth:,} deep", deep, deep_floor, PAGE),
+        page("status=false", "&status=false", status_floor),
+        page(f"tag={shape.rare_tag} (rare)", f"&tag={shape.rare_tag}", None),
+        page(f"q={shape.rare_word} (rare)", f"&q={shape.rare_word}", None),
+        page(f"from/to {month}, asc", f"&from={month}&to={month}", (*in_month, "asc")),
+        page(
             f"from/to {month}, desc",
-            f"{filtered}&from={month}&to={month}&order=desc",
+            f"&from={month}&to={month}&order=desc",
             (*in_month, "desc"),
-            limit=FILTER_PAGE,
         ),
         Query("summary", f"{API}/timelines/{pair}/summary"),
         Query("/pairs", f"{API}/pairs"),
@@ -486,6 +489,7 @@ class Report:
     pair: str
     pair_events: int | None = None
     imported: str = ""
+    import_rate: float | None = None  # events/s, for the flatness table
     reviews: str = ""
     rows: list[Row] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -507,7 +511,8 @@ def measure_database(
     if not imported.seconds:
         report.imported = f"error: {imported.line}"
         return report
-    rate = f"{shape.events / imported.seconds:,.0f} events/s ({imported.seconds:.1f} s)"
+    report.import_rate = shape.events / imported.seconds
+    rate = f"{report.import_rate:,.0f} events/s ({imported.seconds:.1f} s)"
     report.imported = rate if imported.ok else f"{rate}; error: {imported.line}"
     with _announced(f"{name}: reviews"):
         report.reviews = str(attempt(lambda: _post_reviews(url, reviews)))
@@ -725,8 +730,8 @@ def flatness(reports: Sequence[Report]) -> str:
                 if row.label not in EXEMPT:
                     verdict = "met" if last.p50 <= FLAT * first.p50 else "missed"
             lines.append(f"| {row.label} | {items} | {p50s} | {ratio} | {verdict} |")
-        imports = " / ".join(report.imported.split(" (")[0] for report in measured)
-        lines += ["", f"- import at {sizes}: {imports}", ""]
+        imports = " / ".join(_cell(report.import_rate) for report in measured)
+        lines += ["", f"- import at {sizes}, events/s: {imports}", ""]
     if not lines:
         return ""
     heading = [

@@ -63,6 +63,15 @@ def _cited_title(client, event_id: str) -> str:
     return str(_event(client, event_id)["citations"][0]["source"]["title"])
 
 
+def _retitle_inline(client, tokens, source_id: str, events: list[dict[str, Any]]) -> None:
+    """Retitle the source, done within the request: every citing event shows it."""
+    response = _edit(client, tokens.editor, source_id, {"title": "Corrected title"})
+    assert response.status_code == 200
+    assert "Citing-Events-Pending" not in response.headers
+    for event in events:
+        assert _cited_title(client, event["id"]) == "Corrected title"
+
+
 def _revisions(client, event_id: str) -> list[tuple[int, str, list[str]]]:
     items = client.get(f"{API}/events/{event_id}/revisions").get_json()["items"]
     return [(r["version"], r["changed_by"], r["changed_fields"]) for r in items]
@@ -174,11 +183,7 @@ class TestLargeFanOut:
     def test_at_the_threshold_the_request_does_it_all(self, app, client, tokens):
         source_id = _source(client, tokens)
         events = _citing(client, tokens, source_id, THRESHOLD)
-        response = _edit(client, tokens.editor, source_id, {"title": "Corrected title"})
-        assert response.status_code == 200
-        assert "Citing-Events-Pending" not in response.headers
-        for event in events:
-            assert _cited_title(client, event["id"]) == "Corrected title"
+        _retitle_inline(client, tokens, source_id, events)
         with app.app_context():
             assert rerender.pending_events() == 0
 
@@ -188,11 +193,7 @@ class TestLargeFanOut:
         source_id = _source(client, tokens)
         # Done in the request, in one flush: three events, two IN lists.
         events = _citing(client, tokens, source_id, THRESHOLD)
-        response = _edit(client, tokens.editor, source_id, {"title": "Corrected title"})
-        assert response.status_code == 200
-        assert "Citing-Events-Pending" not in response.headers
-        for event in events:
-            assert _cited_title(client, event["id"]) == "Corrected title"
+        _retitle_inline(client, tokens, source_id, events)
         page = client.get(f"{API}/timelines/IN-RU", query_string={"limit": 200}).get_json()
         cited = [
             citation["source"]["title"]
