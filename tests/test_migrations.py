@@ -644,6 +644,8 @@ class TestMigrationsKeepData:
         # EVENT_1's row in IN-RU, under each of its words; EVENT_2 is in no pair.
         assert row[0] == "IN-RU"
         assert sorted(stored) == sorted((row[0], word, *row[1:]) for word in held)
+        with fresh_app.app_context():
+            upgrade()  # the app serves a schema at its head only
         client = fresh_app.test_client()
         for query, found in [("raj sing", [EVENT_1]), ("defen visit", [EVENT_1]), ("rajs", [])]:
             timeline = client.get(f"{API}/timelines/IN-RU", query_string={"q": query})
@@ -651,6 +653,26 @@ class TestMigrationsKeepData:
         with fresh_app.app_context():
             downgrade(revision="0012")
             assert "pair_event_words" not in sa.inspect(db.engine).get_table_names()
+
+    def test_0014_drops_the_words_foreign_key_and_keeps_their_rows(self, fresh_app):
+        def keys_and_rows() -> tuple[list[str], list[Any]]:
+            with db.engine.connect() as connection:
+                keys = sa.inspect(connection).get_foreign_keys("pair_event_words")
+                rows = connection.execute(
+                    sa.text("SELECT * FROM pair_event_words ORDER BY word")
+                ).all()
+            return [key["referred_table"] for key in keys], rows
+
+        with fresh_app.app_context():
+            _seed_at_first_revision()
+            upgrade(revision="0013")
+            referred, filed = keys_and_rows()
+            assert (referred, len(filed)) == (["events"], len(set(filed)))
+            assert filed
+            upgrade(revision="0014")
+            assert keys_and_rows() == ([], filed)
+            downgrade(revision="0013")
+            assert keys_and_rows() == (["events"], filed)
 
     def test_a_dangling_reference_fails_the_sqlite_migration_and_changes_nothing(self, tmp_path):
         path = tmp_path / "dangling.db"

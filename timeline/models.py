@@ -427,7 +427,9 @@ class PairEventWord(Base):
     )
     first_day: Mapped[int] = mapped_column(primary_key=True)
     precision: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
-    seq: Mapped[int] = mapped_column(ForeignKey("events.seq"), primary_key=True)
+    # The event's seq, with no foreign key: derived rows, about twenty per event and
+    # pair, that the database would check one by one (see migration 0014).
+    seq: Mapped[int] = mapped_column(primary_key=True)
 
 
 class PairCount(Base):
