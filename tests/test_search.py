@@ -11,10 +11,14 @@ import random
 from typing import Any
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select, text
 
-from tests.factories import create_event, etag
+from tests.factories import bulk_events, create_event, etag
 from timeline import read_model
+from timeline.db import db
+from timeline.models import Event
 
 API = "/api/v1"
 TIMELINE = f"{API}/timelines/IN-RU"
@@ -166,6 +170,34 @@ def _holds(title: str, query: str) -> bool:
     """Whether every word of the query begins a word of the title (the rule of q)."""
     held = title.casefold().split()
     return all(any(word.startswith(part) for word in held) for part in query.split())
+
+
+class TestWordIndex:
+    def test_holds_each_word_as_it_is(self, app: Flask):
+        """The index keeps a word whole, unfolded and unstemmed, whatever it holds: the
+        API's words are letters and digits, but PostgreSQL's rows, written as a
+        tsvector's text, must not depend on it (a quote, a backslash, a colon)."""
+        words = ["rajnath", "90s", "o'neil", "back\\slash", "ünïcödé", "日本", "a:1", "x y"]
+        [event_id] = bulk_events(app, [{"title": "Indexed", "date": "2020-01-01"}])
+        with app.app_context():
+            seq = db.session.scalar(select(Event.seq).where(Event.id == event_id))
+            connection = db.session.connection()
+            dialect = connection.dialect.name
+            connection.execute(read_model._DELETE_WORDS[dialect], {"seqs": [seq]})
+            read_model._insert_words(connection, [(seq, words)])
+            if dialect == "postgresql":
+                same = "words = array_to_tsvector(CAST(:words AS text[]))"
+                stored = connection.execute(
+                    text(f"SELECT {same} FROM event_words WHERE seq = :seq"),
+                    {"words": words, "seq": seq},
+                ).scalar_one()
+                assert stored is True
+            else:
+                stored = connection.execute(
+                    text("SELECT words FROM event_words WHERE rowid = :seq"), {"seq": seq}
+                ).scalar_one()
+                assert stored == " ".join(words)
+            db.session.rollback()
 
 
 class TestTags:

@@ -47,12 +47,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import distinct, func, insert, inspect, select
+from sqlalchemy import distinct, func, inspect, select
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session, SessionTransaction, UOWTransaction
 from sqlalchemy.orm.attributes import flag_modified
 
-from .db import db, insert_rows
+from .db import db, insert_rows, new_keys
 from .domain.checks import CitationFacts, EventFacts, SourceFacts, run_checks
 from .domain.claims import SYSTEM_REVIEWER, ClaimStatus, Stance, reopen_note, status_after_edit
 from .domain.countries import pair_ids
@@ -358,7 +358,7 @@ def _check(event: AnyEvent) -> None:
 
 
 # The columns of an event that a new one gives, in the table's order.
-_NEW_EVENT_COLUMNS = [column.key for column in Event.__table__.columns if column.key != "seq"]
+_NEW_EVENT_COLUMNS = [column.key for column in Event.__table__.columns]
 
 
 def insert_new_events(events: Sequence[NewEvent]) -> None:
@@ -373,15 +373,13 @@ def insert_new_events(events: Sequence[NewEvent]) -> None:
         _check(event)
         render(event)
     connection = db.session.connection()
-    # Matched up by id: RETURNING in the rows' order would make SQLAlchemy insert
-    # them one statement each on SQLite, which does not promise that order.
-    inserted = connection.execute(
-        insert(Event).returning(Event.id, Event.seq),
+    for event, seq in zip(events, new_keys(connection, Event, len(events)), strict=True):
+        event.seq = seq
+    insert_rows(
+        connection,
+        Event,
         [{name: getattr(event, name) for name in _NEW_EVENT_COLUMNS} for event in events],
     )
-    seqs: dict[str, int] = {row[0]: row[1] for row in inserted}
-    for event in events:
-        event.seq = seqs[event.id]
     rows = {
         EventCountry: [
             {"event_seq": e.seq, "code": code} for e in events for code in e.country_codes

@@ -9,14 +9,15 @@ import functools
 import operator
 import select
 import sqlite3
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar, cast
 
 from flask import Flask, current_app, g, has_app_context, has_request_context, request
 from flask_sqlalchemy import SQLAlchemy
 from flask_sqlalchemy.session import Session
-from sqlalchemy import Delete, event, insert
+from sqlalchemy import ColumnElement, Delete, Table, any_, bindparam, event, insert
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import Insert as PostgresqlInsert
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
@@ -24,6 +25,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, CursorResult, Dialect, Engine, make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ClauseElement
 
@@ -151,6 +153,15 @@ def insert_rows(connection: Connection, model: type[Base], rows: Sequence[dict[s
             f"INSERT INTO {table_name} ({columns}) VALUES ({placeholders})", list(values)
         )
         return
+    copy_rows(connection, table_name, columns, values)
+
+
+def copy_rows(
+    connection: Connection, table_name: str, columns: str, values: Iterable[Sequence[Any]]
+) -> None:
+    """PostgreSQL: COPY the rows' values, in the driver's types, into the table's
+    columns (quoted, joined by commas). Driver errors are raised as SQLAlchemy's."""
+    dialect = connection.dialect
     statement = f"COPY {table_name} ({columns}) FROM STDIN"
     driver = connection.connection.driver_connection
     assert driver is not None
@@ -162,6 +173,34 @@ def insert_rows(connection: Connection, model: type[Base], rows: Sequence[dict[s
         raise DBAPIError.instance(
             statement, None, error, dialect.loaded_dbapi.Error, dialect=dialect
         ) from error
+
+
+def new_keys(connection: Connection, model: type[Base], count: int) -> list[int]:
+    """Integer primary keys for ``count`` new rows of the model's table, ascending,
+    for rows inserted with their keys by ``insert_rows`` (which returns none).
+
+    PostgreSQL: from the key's sequence, as its INSERT would take them. SQLite: the
+    ones after the largest key, as SQLite would pick them itself; they are free while
+    the transaction holds the write lock (BEGIN IMMEDIATE: ``writing``). Without it,
+    another writer may take them first, and the INSERT fails on the primary key
+    rather than storing anything twice.
+    """
+    model_table = cast(Table, model.__table__)
+    (key,) = model_table.primary_key.columns
+    table = connection.dialect.identifier_preparer.format_table(model_table)
+    if connection.dialect.name == "postgresql":
+        sequence = connection.exec_driver_sql(
+            "SELECT pg_get_serial_sequence(%(table)s, %(column)s)",
+            {"table": model_table.name, "column": key.name},
+        ).scalar_one()
+        keys = connection.exec_driver_sql(
+            "SELECT nextval(%(sequence)s) FROM generate_series(1, %(count)s)",
+            {"sequence": sequence, "count": count},
+        ).scalars()
+        return sorted(keys)
+    largest = connection.exec_driver_sql(f"SELECT max({key.name}) FROM {table}").scalar()
+    start = (largest or 0) + 1
+    return list(range(start, start + count))
 
 
 def _row_values(
@@ -309,6 +348,18 @@ def in_chunks(values: Sequence[T]) -> Iterator[Sequence[T]]:
     """The values in slices of at most ``IN_CHUNK``, one IN list each."""
     for start in range(0, len(values), IN_CHUNK):
         yield values[start : start + IN_CHUNK]
+
+
+def among(
+    column: ColumnElement[Any] | InstrumentedAttribute[Any], values: Sequence[Any]
+) -> ColumnElement[bool]:
+    """``column IN (values)``; on PostgreSQL as ``column = ANY(array)``, one parameter,
+    which the server plans alike: psycopg turns each placeholder of a query into the
+    server's syntax in Python, and for an IN list of a thousand values that costs more
+    than the query."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
+    return column.in_(values)
 
 
 def read_dialect() -> Dialect:

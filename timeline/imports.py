@@ -43,7 +43,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from . import changes, json_body, services
-from .db import db, refresh_statistics
+from .db import among, db, refresh_statistics, writing
 from .errors import ApiProblem, FieldErrors, flatten_errors
 from .exports import CSV_COLUMNS, text_of_cell
 from .fields import Text
@@ -294,7 +294,7 @@ def _stored_external_ids(external_ids: Sequence[str]) -> set[str]:
     if not external_ids:
         return set()
     return set(
-        db.session.scalars(select(Event.external_id).where(Event.external_id.in_(external_ids)))
+        db.session.scalars(select(Event.external_id).where(among(Event.external_id, external_ids)))
     )
 
 
@@ -579,7 +579,10 @@ def import_events(
     rejects = _Rejects(rejects_path)
     checkers = _Checkers(workers) if workers else None
     try:
-        with path.open("rb") as stream, _import_settings():
+        # Each batch's transaction is a write from its start (SQLite: BEGIN IMMEDIATE),
+        # so that an API write committing between its reads and its writes cannot
+        # make it fail, and the events' keys it picks stay free (``db.new_keys``).
+        with path.open("rb") as stream, writing(), _import_settings():
 
             def count_uncited() -> None:
                 summary.uncited += 1

@@ -48,7 +48,7 @@ from sqlalchemy.sql.operators import custom_op
 
 from .compiled_dump import compile_dump
 from .cursors import PAIR_LIST_KEY, SEQ_KEY, TIMELINE_KEY, decode_cursor, encode_cursor
-from .db import db, fetch_rows, in_chunks, insert_rows, read_dialect
+from .db import copy_rows, db, fetch_rows, in_chunks, insert_rows, read_dialect
 from .domain.claims import ClaimStatus
 from .domain.countries import CountryPair, pair_ids
 from .domain.dates import PartialDate, Precision, day_from_ordinal
@@ -114,7 +114,7 @@ def write_timeline_rows(
         seqs = {"seqs": chunk}
         for statement in _DELETE_DERIVED:
             connection.execute(statement, seqs)
-        connection.execute(_WORD_WRITES[connection.dialect.name][0], seqs)
+        connection.execute(_DELETE_WORDS[connection.dialect.name], seqs)
         removed = connection.execute(delete_pair_events, seqs)
         if counts is not None:
             for pair, year, status, document in removed:
@@ -179,7 +179,7 @@ def insert_timeline_rows(
     pair_word_rows = []
     for event, pairs in shown:
         found = event_words(event.title, event.summary, event.actors)
-        word_rows.append({"seq": event.seq, "words": " ".join(found), "lexemes": found})
+        word_rows.append((event.seq, found))
         pair_word_rows += [
             {
                 "pair": pair,
@@ -191,26 +191,40 @@ def insert_timeline_rows(
             for pair in pairs
             for word in found
         ]
-    connection.execute(_WORD_WRITES[connection.dialect.name][1], word_rows)
+    _insert_words(connection, word_rows)
     insert_rows(connection, PairEventWord, pair_word_rows)
 
 
-# The word index's statements by database: delete events' rows, insert rows.
-# SQLite's is an FTS5 table whose rowid is the event's seq; PostgreSQL's holds the
-# words as a tsvector, made of the words as they are (no parsing, no stemming).
-_WORD_WRITES = {
-    "sqlite": (
-        text(f"DELETE FROM {WORD_INDEX} WHERE rowid IN :seqs").bindparams(_SEQS),
-        text(f"INSERT INTO {WORD_INDEX} (rowid, words) VALUES (:seq, :words)"),
-    ),
-    "postgresql": (
-        text(f"DELETE FROM {WORD_INDEX} WHERE seq IN :seqs").bindparams(_SEQS),
-        text(
-            f"INSERT INTO {WORD_INDEX} (seq, words) "
-            "VALUES (:seq, array_to_tsvector(CAST(:lexemes AS text[])))"
-        ),
-    ),
+# The word index's statement that deletes events' rows, by database. SQLite's is an
+# FTS5 table whose rowid is the event's seq; PostgreSQL's holds the words as a
+# tsvector, made of the words as they are (no parsing, no stemming).
+_DELETE_WORDS = {
+    "sqlite": text(f"DELETE FROM {WORD_INDEX} WHERE rowid IN :seqs").bindparams(_SEQS),
+    "postgresql": text(f"DELETE FROM {WORD_INDEX} WHERE seq IN :seqs").bindparams(_SEQS),
 }
+_INSERT_WORDS_SQLITE = text(f"INSERT INTO {WORD_INDEX} (rowid, words) VALUES (:seq, :words)")
+
+
+def _insert_words(connection: Connection, rows: Sequence[tuple[int, list[str]]]) -> None:
+    """Add events (seq, words) to the word index. PostgreSQL's rows go in by COPY,
+    their words written as a tsvector's text: each quoted, so taken as it is, like
+    ``array_to_tsvector`` takes an array's (a word is letters and digits only, but a
+    quote or backslash would be escaped too)."""
+    if connection.dialect.name == "postgresql":
+        copy_rows(
+            connection,
+            WORD_INDEX,
+            "seq, words",
+            ((seq, " ".join(map(_tsvector_lexeme, found))) for seq, found in rows),
+        )
+    else:
+        connection.execute(
+            _INSERT_WORDS_SQLITE, [{"seq": seq, "words": " ".join(found)} for seq, found in rows]
+        )
+
+
+def _tsvector_lexeme(word: str) -> str:
+    return "'" + word.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
 def _timeline_row(event: AnyEvent, pair: str) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from . import (
     changes,  # noqa: F401  (its session hooks keep every change's invariants)
     patterns,
 )
-from .db import db, in_chunks, upsert
+from .db import among, db, in_chunks, upsert
 from .domain.claims import ClaimStatus, ReviewRefused, Stance, check_review
 from .domain.countries import Country
 from .domain.dates import EventDate, InvalidDateField
@@ -369,7 +369,7 @@ def _source_rows(
     return {
         row[-1]: SourceRow(*row[:-1])
         for chunk in in_chunks(wanted)
-        for row in db.session.execute(select(*_SOURCE_ROW, column).where(column.in_(chunk)))
+        for row in db.session.execute(select(*_SOURCE_ROW, column).where(among(column, chunk)))
     }
 
 
