@@ -449,6 +449,61 @@ class TestKilledImport:
         assert _consistent(app, batch_size) == rows
 
 
+class TestAlongsideApiWrites:
+    @pytest.fixture
+    def app_config(self) -> dict[str, Any]:
+        return {"RATELIMIT_ENABLED": False}  # writes as fast as the import lets them
+
+    def test_api_writes_while_an_import_runs_all_complete(
+        self, app, client, tokens, database_url, tmp_path
+    ):
+        """An import's batch is a write from its start: an API write that commits
+        between the batch's reads and its writes neither fails the batch nor takes
+        its events' keys, and the API's writes wait their turn."""
+        rows, batch_size = 400, 5
+        path = _jsonl(tmp_path / "events.jsonl", _cited_rows(rows))
+        env = {**os.environ, "DATABASE_URL": database_url, "FLASK_APP": "app.py"}
+        command = [FLASK, "events", "import", str(path), "--batch-size", str(batch_size)]
+        process = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        )
+        statuses: list[int] = []
+        between_batches = 0
+        deadline = time.monotonic() + _WAIT_SECONDS
+        try:
+            while process.poll() is None and len(statuses) < 1_000:
+                assert time.monotonic() < deadline, "the import did not end in time"
+                started = 0 < _imported(app) < rows
+                response = client.post(
+                    f"{API}/events",
+                    json=event_body(title=f"W{len(statuses)}"),
+                    headers=tokens.editor,
+                )
+                statuses.append(response.status_code)
+                between_batches += started and 0 < _imported(app) < rows
+            output = process.communicate(timeout=_WAIT_SECONDS)[0].decode()
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait(timeout=_WAIT_SECONDS)
+
+        assert process.returncode == 0, output
+        assert _summary(rows, 0, 0, rows) in output
+        assert between_batches > 0  # writes went in while the import was at it
+        assert set(statuses) == {201}
+        assert _counts(app)["Event"] == rows + len(statuses)
+        assert _imported(app) == rows
+
+
+def _imported(app) -> int:
+    with app.app_context():
+        stored = db.session.scalar(
+            select(func.count()).select_from(Event).where(Event.external_id.is_not(None))
+        )
+        db.session.rollback()
+        return stored or 0
+
+
 class TestBadRows:
     def test_one_percent_of_bad_rows_are_rejected_the_rest_go_in_and_a_rerun_adds_nothing(
         self, app, runner, tmp_path
