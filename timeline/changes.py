@@ -365,9 +365,11 @@ def insert_new_events(events: Sequence[NewEvent]) -> None:
     """Store new events (``services.new_events``) in the session's transaction.
 
     Each gets its claim checks and its rendered JSON as a flush would give it, and is
-    inserted with its countries, tags, citations and timeline rows, one executemany
-    statement per table, and recorded in the sync feed as the transaction commits.
-    The sources its citations cite must be stored already.
+    inserted with its countries, tags, citations and timeline rows, one statement per
+    table (``insert_rows``: COPY on PostgreSQL, so each event's key is taken first,
+    ``new_keys``), and recorded in the sync feed as the transaction commits. The
+    sources its citations cite must be stored already. On SQLite the keys are sure to
+    stay free when the transaction holds the write lock from its start (``writing``).
     """
     for event in events:
         _check(event)
