@@ -189,13 +189,12 @@ def new_keys(connection: Connection, model: type[Base], count: int) -> list[int]
     (key,) = model_table.primary_key.columns
     table = connection.dialect.identifier_preparer.format_table(model_table)
     if connection.dialect.name == "postgresql":
-        sequence = connection.exec_driver_sql(
-            "SELECT pg_get_serial_sequence(%(table)s, %(column)s)",
-            {"table": model_table.name, "column": key.name},
-        ).scalar_one()
+        # One round trip: the sequence is looked up once, then drawn from.
         keys = connection.exec_driver_sql(
-            "SELECT nextval(%(sequence)s) FROM generate_series(1, %(count)s)",
-            {"sequence": sequence, "count": count},
+            "WITH s AS MATERIALIZED "
+            "(SELECT pg_get_serial_sequence(%(table)s, %(column)s) AS sequence) "
+            "SELECT nextval(s.sequence) FROM s, generate_series(1, %(count)s)",
+            {"table": model_table.name, "column": key.name, "count": count},
         ).scalars()
         return sorted(keys)
     largest = connection.exec_driver_sql(f"SELECT max({key.name}) FROM {table}").scalar()
