@@ -213,10 +213,11 @@ def test_a_304_for_a_timeline_read_is_one_seek_of_the_feed(
     assert "feed_" in statement
 
 
-def test_a_timeline_page_is_two_statements_on_one_pooled_connection(
+def test_a_timeline_page_is_one_statement_on_one_pooled_connection(
     app: Flask, client: FlaskClient, seeded: Seeded
 ) -> None:
-    """The feed's position, then the page: no session, no transaction, no ping."""
+    """The page, with the feed's position that its ETag names: one statement, so one
+    snapshot reads both; no session, no transaction, no ping."""
     seen: list[str] = []
 
     def checkout(*_args: Any) -> None:
@@ -239,10 +240,47 @@ def test_a_timeline_page_is_two_statements_on_one_pooled_connection(
     assert [item["title"] for item in response.get_json()["items"]] == [
         "Defence Minister visits Russia"
     ]
-    assert [statement.split()[0] for statement, _ in statements] == ["SELECT", "SELECT"]
-    assert "feed_" in statements[0][0]
-    assert "pair_events" in statements[1][0]
+    assert [_read_of(statement) for statement, _ in statements] == ["page and position"]
     assert seen == ["checkout"]
+
+
+def _read_of(statement: str) -> str:
+    position, page = "feed_" in statement, "document" in statement
+    return {
+        (True, True): "page and position",
+        (True, False): "position",
+        (False, True): "page",
+    }.get((position, page), "other")
+
+
+@pytest.mark.parametrize(
+    ("path", "headers", "reads"),
+    [
+        # Compared first, for a 304 from the position alone.
+        ("/timelines/IN-RU", {"If-None-Match": '"other"'}, ["position", "page"]),
+        ("/events", {"If-None-Match": '"other"'}, ["position", "page"]),
+        # No row to carry the position: read alone, then the page again after it.
+        ("/timelines/FR-IN", {}, ["page and position", "position", "page"]),
+        # The words of q and the bounds of from are read before the page.
+        ("/timelines/IN-RU?q=defence", {}, ["position", "other", "page"]),
+        ("/timelines/IN-RU?from=2019", {}, ["position", "other", "page"]),
+    ],
+)
+def test_a_page_not_read_with_its_position_reads_the_position_first(
+    app: Flask,
+    client: FlaskClient,
+    seeded: Seeded,
+    path: str,
+    headers: dict[str, str],
+    reads: list[str],
+) -> None:
+    """An ETag never names a position newer than the page it validates."""
+    with recorded_statements(app) as statements:
+        response = client.get(f"{API}{path}", headers=headers)
+    assert response.status_code == 200
+    assert [_read_of(statement) for statement, _ in statements] == reads
+    # The same ETag as a page read with its position.
+    assert response.headers["ETag"] == client.get(f"{API}{path}").headers["ETag"]
 
 
 @pytest.mark.parametrize("path", TIMELINE_READS[:3])

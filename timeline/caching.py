@@ -37,8 +37,9 @@ from flask_smorest import Blueprint
 from werkzeug.http import http_date
 
 from .domain.countries import CountryPair
-from .feed import last_position
+from .feed import last_position, position_read
 from .models import Event, Source
+from .read_model import Page, PositionRead
 from .services import stored_etag
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -142,7 +143,10 @@ def feed_etag(pair: CountryPair | None) -> str:
     without a pair). Every change to an event takes a position (``feed``), so the
     ETag changes whenever the answer can. The position is read before the data it
     validates, so an answer is never older than its ETag says."""
-    position = last_position(pair.id if pair is not None else None)
+    return _etag_at(last_position(pair.id if pair is not None else None))
+
+
+def _etag_at(position: int) -> str:
     # The URL as the client sent it (request.url would decode and re-encode it):
     # the host is in, as Link headers and the page's links name it.
     environ = request.environ
@@ -159,6 +163,23 @@ def conditional(pair: CountryPair | None, read: Callable[[], Response]) -> Respo
         return unchanged
     response = read()
     response.set_etag(etag)
+    return response
+
+
+def conditional_page(
+    pair: CountryPair | None,
+    page: Callable[[PositionRead | None], Page],
+    respond: Callable[[Page], Response],
+) -> Response:
+    """``conditional`` for a page of a timeline or a search (``read_model.keyset_page``).
+    A request without If-None-Match has no use for the position before the page, so
+    the page reads it with its rows: one statement instead of two."""
+    if request.if_none_match:
+        return conditional(pair, lambda: respond(page(None)))
+    found = page(position_read(pair.id if pair is not None else None))
+    assert found.position is not None
+    response = respond(found)
+    response.set_etag(_etag_at(found.position))
     return response
 
 

@@ -29,12 +29,12 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.engine import Connection
 
 from .cursors import SEQ_KEY, decode_cursor, encode_cursor
-from .db import db, fetch_rows, insert_rows, upsert
+from .db import db, insert_rows, upsert
 from .domain.countries import pair_ids
 from .domain.feed import change_kind
 from .errors import Conflict
 from .models import AnyEvent, Event, FeedEntry, FeedEntryPair, FeedHead, utcnow
-from .read_model import pair_filter
+from .read_model import PositionRead, pair_filter, read_position
 from .replica import read_primary_instead
 
 
@@ -98,20 +98,24 @@ def record(connection: Connection, changes: Iterable[EventChange]) -> None:
     insert_rows(connection, FeedEntryPair, entry_pairs)
 
 
-_LAST_POSITION = select(FeedHead.position).where(FeedHead.id == 1)
-_LAST_PAIR_POSITION = select(func.max(FeedEntryPair.position)).where(
+# Each one row, one column: an aggregate without GROUP BY always has its row.
+_LAST_POSITION = select(func.coalesce(func.max(FeedHead.position), 0))
+_LAST_PAIR_POSITION = select(func.coalesce(func.max(FeedEntryPair.position), 0)).where(
     FeedEntryPair.pair == bindparam("pair")
 )
 
 
-def last_position(pair: str | None) -> int:
-    """The last position that changed the pair's timeline (any timeline without a
-    pair); 0 before the first. One seek of an index."""
+def position_read(pair: str | None) -> PositionRead:
+    """The read of the last position that changed the pair's timeline (any timeline
+    without a pair; 0 before the first): one seek of an index."""
     if pair is None:
-        rows = fetch_rows(_LAST_POSITION, {})
-    else:
-        rows = fetch_rows(_LAST_PAIR_POSITION, {"pair": pair})
-    return (rows[0][0] if rows else None) or 0
+        return PositionRead(_LAST_POSITION, {})
+    return PositionRead(_LAST_PAIR_POSITION, {"pair": pair})
+
+
+def last_position(pair: str | None) -> int:
+    """The last position that changed the pair's timeline (see ``position_read``)."""
+    return read_position(position_read(pair))
 
 
 @dataclass(frozen=True)

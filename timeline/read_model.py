@@ -251,10 +251,12 @@ def pair_json(pair: CountryPair) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class Page:
-    """Rendered event documents and the cursor of the page after them."""
+    """Rendered event documents and the cursor of the page after them; with the feed
+    position read for it (``keyset_page``), that position."""
 
     documents: list[str]
     next_cursor: str | None
+    position: int | None = None
 
     def items_json(self) -> str:
         return "[" + ",".join(self.documents) + "]"
@@ -748,8 +750,39 @@ _COUNT_MATCHES = text(
 )
 
 
-def keyset_page(table: Timeline, args: dict[str, Any], **bound: Any) -> Page:
-    """One page in timeline order (or its reverse), after the cursor's row."""
+@dataclass(frozen=True)
+class PositionRead:
+    """The read of a last position of the sync feed (``feed.position_read``), which
+    validates a page (its ETag): a statement of one row and one column, and its values."""
+
+    stmt: Select[int]
+    params: dict[str, Any]
+
+
+def read_position(read: PositionRead) -> int:
+    ((position,),) = fetch_rows(read.stmt, read.params)
+    return int(position)
+
+
+@functools.lru_cache(maxsize=512)
+def _with_position(stmt: Select[Any], position: Select[int]) -> Select[Any]:
+    """The page's statement with the position as its last column: one statement, so
+    one snapshot, reads both (built once per page shape, like the page's)."""
+    return stmt.add_columns(position.scalar_subquery())
+
+
+def keyset_page(
+    table: Timeline, args: dict[str, Any], position: PositionRead | None = None, **bound: Any
+) -> Page:
+    """One page in timeline order (or its reverse), after the cursor's row.
+
+    With ``position``, the page also holds that position, read no later than its
+    rows, so that an ETag made of it is never newer than the page: in the page's own
+    statement when that is the page's only read (one round trip, not two), else
+    before any of its reads (``q`` and ``from`` look up words and bounds first).
+    """
+    read_first = "q" in args or "from_" in args
+    at = read_position(position) if position is not None and read_first else None
     order = args["order"]
     params: dict[str, Any] = {**bound, "limit": args["limit"] + 1}
     if "status" in args:
@@ -762,10 +795,10 @@ def keyset_page(table: Timeline, args: dict[str, Any], **bound: Any) -> Page:
         params["updated_since"] = _as_stored(table.updated_at, args["updated_since"])
     found = words(args["q"]) if "q" in args else None
     if found == []:
-        return Page([], None)  # no word to find: nothing matches
+        return Page([], None, at)  # no word to find: nothing matches
     plan = _word_plan(table, found, params) if found else None
     if plan == "nothing":
-        return Page([], None)
+        return Page([], None, at)
     levels = 0
     if "from_" in args:
         levels = _from_bounds(
@@ -780,17 +813,28 @@ def keyset_page(table: Timeline, args: dict[str, Any], **bound: Any) -> Page:
     filters = _FILTER_PARAMS.intersection(params)
     limit_each = read_dialect().name == "postgresql"
     stmt = _page_statement(table, filters, plan, order, "cursor" in args, limit_each, levels)
-    rows = fetch_rows(stmt, params)
+    if position is None or read_first:
+        rows = fetch_rows(stmt, params)
+    else:
+        assert isinstance(stmt, Select)  # without q and from, one plain SELECT
+        rows = fetch_rows(_with_position(stmt, position.stmt), {**params, **position.params})
+        if rows:
+            at = rows[0][-1]
+        else:
+            # No row to carry the position: read it, then the page again after it.
+            at = read_position(position)
+            rows = fetch_rows(stmt, params)
     next_cursor = None
     if len(rows) > args["limit"]:
         rows = rows[: args["limit"]]
-        _document, *key = rows[-1]
-        next_cursor = encode_cursor(*key)
-    return Page([row[0] for row in rows], next_cursor)
+        next_cursor = encode_cursor(*rows[-1][1:4])
+    return Page([row[0] for row in rows], next_cursor, at)
 
 
-def timeline_page(pair: CountryPair, args: dict[str, Any]) -> Page:
-    return keyset_page(PairEvent, args, pair=pair.id)
+def timeline_page(
+    pair: CountryPair, args: dict[str, Any], position: PositionRead | None = None
+) -> Page:
+    return keyset_page(PairEvent, args, position, pair=pair.id)
 
 
 def pair_filter(text: str) -> CountryPair:
@@ -818,13 +862,13 @@ def seq_page(
     return rows, encode_cursor(rows[-1].seq)
 
 
-def event_page(args: dict[str, Any]) -> Page:
+def event_page(args: dict[str, Any], position: PositionRead | None = None) -> Page:
     """Search across pairs; a pair filter reads that pair's timeline."""
     if "pair" in args:
-        return timeline_page(pair_filter(args["pair"]), args)
+        return timeline_page(pair_filter(args["pair"]), args, position)
     if "country" in args:
-        return keyset_page(Event, args, country=args["country"].code)
-    return keyset_page(Event, args)
+        return keyset_page(Event, args, position, country=args["country"].code)
+    return keyset_page(Event, args, position)
 
 
 def _status_counts() -> dict[str, int]:

@@ -10,7 +10,7 @@ from flask.views import MethodView
 from .. import patterns, services
 from ..apidoc import document, event_links, id_parameter, links
 from ..auth import EDITOR, REVIEWER, current_actor, role_required
-from ..caching import PUBLIC, cached, conditional, not_modified
+from ..caching import PUBLIC, cached, conditional_page, not_modified
 from ..limits import EXPENSIVE_READS, rate_limited, searching
 from ..models import Event
 from ..read_model import event_page, pair_filter
@@ -87,7 +87,7 @@ class Events(MethodView):
         Filters combine; results come in timeline order.
         """
         pair = pair_filter(args["pair"]) if "pair" in args else None
-        return conditional(pair, lambda: page_response(event_page(args)))
+        return conditional_page(pair, lambda position: event_page(args, position), page_response)
 
     @blp.doc(operationId="createEvent")
     @links(201, **event_links("$response.body#/id"))

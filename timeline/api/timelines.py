@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 from flask.views import MethodView
 
-from ..caching import PUBLIC, cached, conditional
+from ..caching import PUBLIC, cached, conditional, conditional_page
 from ..domain.countries import CountryPair, InvalidPair, UnknownCountry
 from ..errors import NotFound
 from ..limits import EXPENSIVE_READS, rate_limited, searching
@@ -73,9 +73,10 @@ class Timeline(MethodView):
         order. Follow `next_cursor` (or the `Link: rel="next"` header) for the next page.
         """
         canonical = parse_pair(pair)
-        return conditional(
+        return conditional_page(
             canonical,
-            lambda: page_response(timeline_page(canonical, args), pair=pair_json(canonical)),
+            lambda position: timeline_page(canonical, args, position),
+            lambda page: page_response(page, pair=pair_json(canonical)),
         )
 
 
