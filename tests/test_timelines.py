@@ -168,6 +168,24 @@ class TestTimelinePages:
         assert len(body["items"]) == 50
         assert body["next_cursor"] is not None
 
+    @pytest.mark.parametrize("path", ["/timelines/IN-RU", "/events?pair=IN-RU", "/events"])
+    def test_items_are_the_events_in_any_script(self, client, tokens, path):
+        titles = [
+            "Talks on grain",
+            "Шойгу – Сингх",
+            "São Paulo, Türkiye",
+            "国防部长访问",
+            "🚀 launch",
+        ]
+        made = [create_event(client, tokens.editor, title=title) for title in titles]
+        page = client.get(f"{API}{path}")
+        assert page.status_code == 200
+        assert page.content_type == "application/json"
+        items = page.get_json()["items"]
+        assert items == [client.get(f"{API}/events/{event['id']}").get_json() for event in made]
+        for title in titles:  # as UTF-8, not escaped
+            assert title.encode() in page.data
+
     def test_page_has_etag_and_304(self, client, tokens):
         create_event(client, tokens.editor)
         first = client.get(f"{API}/timelines/IN-RU")

@@ -16,7 +16,16 @@ from typing import Any, TypeVar, cast
 from flask import Flask, current_app, g, has_app_context, has_request_context, request
 from flask_sqlalchemy import SQLAlchemy
 from flask_sqlalchemy.session import Session
-from sqlalchemy import ColumnElement, Delete, Table, any_, bindparam, event, insert
+from sqlalchemy import (
+    ColumnElement,
+    Delete,
+    LargeBinary,
+    Table,
+    any_,
+    bindparam,
+    event,
+    insert,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import Insert as PostgresqlInsert
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -25,9 +34,11 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, CursorResult, Dialect, Engine, make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ClauseElement
+from sqlalchemy.sql.functions import FunctionElement
 
 from .models import Base
 
@@ -375,6 +386,28 @@ def compiled_statement(stmt: ClauseElement, dialect: Dialect) -> SQLCompiler:
     return compiled
 
 
+class utf8_bytes(FunctionElement[bytes]):
+    """A text column's value as its UTF-8 bytes, which ``fetch_rows`` hands over as
+    the database sends them: a page joins stored JSON documents into its body with
+    no decoding into str and encoding back (for a page of 50 documents with a
+    character past Latin-1 in one, that was about 0.3 ms of joining and encoding)."""
+
+    type = LargeBinary()
+    name = "utf8_bytes"
+    inherit_cache = True
+
+
+@compiles(utf8_bytes, "sqlite")
+def _utf8_bytes_sqlite(element: utf8_bytes, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"CAST({compiler.process(element.clauses, **kw)} AS BLOB)"
+
+
+@compiles(utf8_bytes, "postgresql")
+def _utf8_bytes_postgresql(element: utf8_bytes, compiler: SQLCompiler, **kw: Any) -> str:
+    # bytea, which fetch_rows reads in binary: as text it would come hex-encoded.
+    return f"convert_to({compiler.process(element.clauses, **kw)}, 'UTF8')"
+
+
 def fetch_rows(stmt: ClauseElement, params: Mapping[str, Any]) -> Sequence[Any]:
     """The rows of a read statement whose values are all bound by name, read with
     the driver's cursor on the request's ``read_connection``.
@@ -384,6 +417,7 @@ def fetch_rows(stmt: ClauseElement, params: Mapping[str, Any]) -> Sequence[Any]:
     compiled once per statement object and dialect (build each statement once, with
     ``bindparam``) and run directly. Its columns' types must convert nothing on the
     way in or out. Driver errors are still raised as SQLAlchemy's DBAPIError.
+    PostgreSQL's rows come in binary: bytea as it is stored, integers unparsed.
     """
     with read_connection() as connection:
         dialect = connection.dialect
@@ -391,7 +425,8 @@ def fetch_rows(stmt: ClauseElement, params: Mapping[str, Any]) -> Sequence[Any]:
         values: Any = compiled.construct_params(params)
         if compiled.positional:
             values = [values[name] for name in compiled.positiontup or ()]
-        cursor = connection.connection.cursor()
+        binary = {"binary": True} if dialect.name == "postgresql" else {}
+        cursor = connection.connection.cursor(**binary)
         try:
             # As SQLAlchemy's own execution does, for whoever listens (tracing, tests).
             connection.dispatch.before_cursor_execute(

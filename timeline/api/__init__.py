@@ -157,10 +157,11 @@ def dump_response(
 
 def page_response(page: Page, **fields: object) -> Response:
     """A page of stored documents; the next page's URL also goes in a Link header."""
-    head = "".join(f'"{name}":{orjson.dumps(value).decode()},' for name, value in fields.items())
-    cursor = orjson.dumps(page.next_cursor).decode()
-    body = f'{{{head}"items":{page.items_json()},"next_cursor":{cursor}}}'
-    response = json_response(body)
+    head = b"".join(
+        b'"%s":%s,' % (name.encode(), orjson.dumps(value)) for name, value in fields.items()
+    )
+    cursor = orjson.dumps(page.next_cursor)
+    response = json_response(b'{%s"items":%s,"next_cursor":%s}' % (head, page.items_json(), cursor))
     if page.next_cursor is not None:
         args = request.args.to_dict()
         args["cursor"] = page.next_cursor
