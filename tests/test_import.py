@@ -258,6 +258,44 @@ class TestJsonLines:
         assert [(item["kind"], item["version"]) for item in feed["items"]] == [("created", 1)] * 3
         assert [item["event"] for item in feed["items"]] == _all_events(client)
 
+    @pytest.mark.parametrize("workers", ["0", "2"])
+    def test_spellings_of_one_url_are_one_source_as_for_the_api(
+        self, client, runner, tokens, tmp_path, workers
+    ):
+        """URLs are keyed (normalised) where rows are validated, in other processes with
+        workers: the sources are still found by the key that the API gives them."""
+        posted = client.post(
+            f"{API}/sources",
+            json=source_body(url="https://example.org/report?id=7"),
+            headers=tokens.editor,
+        ).get_json()
+        spellings = [
+            "https://example.org/report?id=7",
+            "HTTPS://Example.org/report/?utm_source=feed&id=7",
+            "https://example.org:443/report?id=7#top",
+            "https://example.org/other",
+            "https://EXAMPLE.org/other/?fbclid=1",
+        ]
+        rows = [
+            event_body(
+                title=f"E{n}",
+                citations=[{"source": source_body(url=url), "quote": "Q", "stance": "supports"}],
+            )
+            for n, url in enumerate(spellings * 3)  # rows enough for several batches
+        ]
+        path = _jsonl(tmp_path / "events.jsonl", rows)
+
+        result = _import(runner, path, "--batch-size", "4", "--workers", workers)
+
+        assert result.exit_code == 0, result.output
+        cited = [
+            client.get(f"{API}/events/{item['id']}").get_json()["citations"][0]["source"]["id"]
+            for item in client.get(f"{API}/events?limit=100").get_json()["items"]
+        ]
+        (other,) = {id_ for id_ in cited if id_ != posted["id"]}
+        assert (cited.count(posted["id"]), cited.count(other)) == (9, 6)
+        assert len(client.get(f"{API}/sources?limit=100").get_json()["items"]) == 2
+
     def test_the_external_id_is_not_part_of_the_api(self, client, runner, tokens, tmp_path):
         _import(runner, _jsonl(tmp_path / "e.jsonl", [event_body(external_id="mine")]))
         (event,) = _all_events(client)

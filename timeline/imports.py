@@ -44,6 +44,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from . import changes, json_body, services
 from .db import among, db, refresh_statistics, writing
+from .domain.urls import url_key
 from .errors import ApiProblem, FieldErrors, flatten_errors
 from .exports import CSV_COLUMNS, text_of_cell
 from .fields import Text
@@ -374,7 +375,18 @@ def checked(rows: list[Row]) -> list[Row]:
                 row.data = _SCHEMA.load(row.value)
             except ValidationError as error:
                 row.errors = flatten_errors(error.messages)
+            else:
+                _key_sources(row.data)
     return rows
+
+
+def _key_sources(data: dict[str, Any]) -> None:
+    """Give each inline source its URL key, which ``services.new_events`` takes:
+    normalising a URL costs about 0.1 ms, spent here, where rows are validated (other
+    processes, with ``workers``) rather than in the process that stores them."""
+    for citation in data.get("citations", ()):
+        if "source" in citation:
+            citation["source"]["url_key"] = url_key(citation["source"]["url"])
 
 
 def _batches(rows: Iterator[Row], size: int, stream: IO[bytes]) -> Iterator[_Read]:

@@ -297,7 +297,8 @@ def new_events(inputs: Sequence[dict[str, Any]], actor: str) -> list[NewEvent | 
 
     The sources cited inline are found or created with one upsert for all of them,
     those cited by id are read at once; an input that cites an unknown source id gets
-    the field error that ``create_event`` would give, in place of its event.
+    the field error that ``create_event`` would give, in place of its event. An inline
+    source may carry its ``url_key`` already (``imports`` computes it as it validates).
     """
     cited = [c for data in inputs for c in data.get("citations", [])]
     by_id = _source_rows(Source.id, (_stored_id(c["source_id"]) for c in cited if "source_id" in c))
@@ -343,7 +344,7 @@ def new_events(inputs: Sequence[dict[str, Any]], actor: str) -> list[NewEvent | 
                 source=(
                     by_id[str(_stored_id(citation["source_id"]))]
                     if "source_id" in citation
-                    else by_key[url_key(citation["source"]["url"])]
+                    else by_key[_key_of(citation["source"])]
                 ),
                 created_by=actor,
                 created_at=utcnow(),
@@ -373,10 +374,17 @@ def _source_rows(
     }
 
 
+def _key_of(source: dict[str, Any]) -> str:
+    """An inline source's URL key: the one it carries, computed beforehand (a bulk
+    import's validation does), or else computed now."""
+    key: str | None = source.get("url_key")
+    return key if key is not None else url_key(source["url"])
+
+
 def _stored_sources_by_url(inline: Iterable[dict[str, Any]], actor: str) -> dict[str, SourceRow]:
     """The sources given inline, by URL key: found, or created once each, with one
     upsert in the order of their keys (see ``_sources_by_url``)."""
-    by_key = {url_key(data["url"]): data for data in inline}
+    by_key = {_key_of(data): data for data in inline}
     found = _source_rows(Source.url_key, by_key)
     missing = sorted(by_key.keys() - found.keys())
     if not missing:
