@@ -99,7 +99,7 @@ def record(connection: Connection, changes: Iterable[EventChange]) -> None:
 
 
 # Each one row, one column: an aggregate without GROUP BY always has its row.
-_LAST_POSITION = select(func.coalesce(func.max(FeedHead.position), 0))
+_LAST_POSITION = select(func.coalesce(func.max(FeedHead.position), 0)).where(FeedHead.id == 1)
 _LAST_PAIR_POSITION = select(func.coalesce(func.max(FeedEntryPair.position), 0)).where(
     FeedEntryPair.pair == bindparam("pair")
 )
