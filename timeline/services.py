@@ -383,8 +383,11 @@ def _key_of(source: dict[str, Any]) -> str:
 
 def _stored_sources_by_url(inline: Iterable[dict[str, Any]], actor: str) -> dict[str, SourceRow]:
     """The sources given inline, by URL key: found, or created once each, with one
-    upsert in the order of their keys (see ``_sources_by_url``)."""
-    by_key = {_key_of(data): data for data in inline}
+    upsert in the order of their keys (see ``_sources_by_url``). A URL given in several
+    spellings is stored as first given, as when each event is posted in turn."""
+    by_key: dict[str, dict[str, Any]] = {}
+    for data in inline:
+        by_key.setdefault(_key_of(data), data)
     found = _source_rows(Source.url_key, by_key)
     missing = sorted(by_key.keys() - found.keys())
     if not missing:
