@@ -7,12 +7,15 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from flask import Flask
+from flask import Flask, Response
 from flask.testing import FlaskClient
 from sqlalchemy import event as sa_event
+from sqlalchemy import func, update
 
 from tests.factories import cite, create_event, etag, event_body, recorded_statements, review
+from timeline.caching import ResponseCache
 from timeline.db import db
+from timeline.models import PairEvent
 
 API = "/api/v1"
 PUBLIC = "public, no-cache"
@@ -381,3 +384,174 @@ class TestReadsNeedAToken:
         response = client.get(f"{API}/pairs")
         assert response.status_code == 401
         assert response.headers["Cache-Control"] == "no-store"
+
+
+# What each timeline read's change does to it (CACHED_READS), for the reads that the
+# server keeps the last answer of (caching.ResponseCache).
+KEPT_READS = [(path, change) for path, change in CACHED_READS if path in TIMELINE_READS]
+
+
+def _cache(app: Flask) -> ResponseCache:
+    cache: ResponseCache = app.extensions["response_cache"]
+    return cache
+
+
+@pytest.mark.parametrize(("path", "change"), KEPT_READS, ids=[path for path, _ in KEPT_READS])
+class TestKeptAnswers:
+    def test_a_read_again_is_answered_from_its_position_alone(
+        self, app: Flask, client: FlaskClient, seeded: Seeded, path: str, change: Change
+    ) -> None:
+        url = _url(path, seeded)
+        first = client.get(url)
+        with recorded_statements(app) as statements:
+            again = client.get(url)
+        assert [_read_of(statement) for statement, _ in statements] == ["position"]
+        assert again.status_code == 200
+        assert again.data == first.data
+        for header in ("Content-Type", "Content-Length", "ETag", "Link", "Cache-Control"):
+            assert again.headers.get(header) == first.headers.get(header)
+
+    def test_a_change_is_read_afresh(
+        self,
+        app: Flask,
+        client: FlaskClient,
+        tokens: Any,
+        seeded: Seeded,
+        path: str,
+        change: Change,
+    ) -> None:
+        url = _url(path, seeded)
+        before = client.get(url)
+        change(client, tokens, seeded)
+        after = client.get(url)
+        assert after.status_code == 200
+        assert after.data != before.data
+        assert after.headers["ETag"] != before.headers["ETag"]
+        # What the server without its cache answers.
+        app.extensions.pop("response_cache")
+        assert client.get(url).data == after.data
+
+
+def test_a_change_elsewhere_keeps_a_pairs_answer(
+    app: Flask, client: FlaskClient, tokens: Any, seeded: Seeded
+) -> None:
+    url = f"{API}/timelines/IN-RU"
+    before = client.get(url)
+    _add_in_cn_event(client, tokens, seeded)
+    with recorded_statements(app) as statements:
+        again = client.get(url)
+    assert [_read_of(statement) for statement, _ in statements] == ["position"]
+    assert again.data == before.data
+
+
+def test_each_scheme_and_host_has_its_own_answer(client: FlaskClient, tokens: Any) -> None:
+    """The Link header names the scheme and host the client asked."""
+    for title in ("First", "Second"):
+        create_event(client, tokens.editor, title=title)
+    path = f"{API}/timelines/IN-RU?limit=1"
+    for base in (
+        "http://localhost",
+        "https://localhost",
+        "http://timeline.test",
+        "http://localhost",
+    ):
+        for _read in range(2):
+            response = client.get(path, base_url=base)
+            assert response.headers["Link"].startswith(f"<{base}{API}/timelines/IN-RU?")
+
+
+def test_a_change_without_a_feed_position_shows_within_the_cache_seconds(
+    app: Flask, client: FlaskClient, seeded: Seeded
+) -> None:
+    """Such as ``flask read-model rebuild`` makes: the ETag cannot tell, so answers are
+    kept for RESPONSE_CACHE_SECONDS at most."""
+    now = [1000.0]
+    _cache(app).clock = lambda: now[0]
+    url = f"{API}/timelines/IN-RU"
+    before = client.get(url)
+    with app.app_context():
+        db.session.execute(
+            update(PairEvent).values(document=func.replace(PairEvent.document, "Russia", "Muscovy"))
+        )
+        db.session.commit()
+    now[0] += app.config["RESPONSE_CACHE_SECONDS"]
+    assert client.get(url).data == before.data
+    now[0] += 1
+    assert [item["title"] for item in client.get(url).get_json()["items"]] == [
+        "Defence Minister visits Muscovy"
+    ]
+
+
+class TestWithoutResponseCache:
+    @pytest.fixture
+    def app_config(self, app_config: dict[str, Any]) -> dict[str, Any]:
+        return {**app_config, "RESPONSE_CACHE_BYTES": 0}
+
+    def test_every_read_reads_its_page(
+        self, app: Flask, client: FlaskClient, seeded: Seeded
+    ) -> None:
+        assert "response_cache" not in app.extensions
+        first = client.get(f"{API}/timelines/IN-RU")
+        with recorded_statements(app) as statements:
+            again = client.get(f"{API}/timelines/IN-RU")
+        assert [_read_of(statement) for statement, _ in statements] == ["page and position"]
+        assert again.data == first.data
+
+
+def _answer(size: int) -> Response:
+    return Response(b"x" * size, mimetype="application/json")
+
+
+class TestResponseCache:
+    def test_keeps_an_answer_under_its_etag(self) -> None:
+        cache = ResponseCache(max_bytes=1000, seconds=60)
+        cache.put("/a", "e1", _answer(10))
+        kept = cache.get("/a", "e1")
+        assert kept is not None
+        assert (kept.status_code, kept.data, kept.mimetype) == (200, b"x" * 10, "application/json")
+        assert cache.get("/a", "e2") is None
+        assert cache.get("/b", "e1") is None
+
+    def test_the_least_recently_used_go_first_past_its_bytes(self) -> None:
+        cache = ResponseCache(max_bytes=800, seconds=60)
+        for url in ("/a", "/b", "/c", "/d", "/e", "/f", "/g", "/h"):
+            cache.put(url, "e", _answer(100))
+        assert cache.get("/a", "e") is not None  # now the most recently used
+        cache.put("/i", "e", _answer(100))
+        assert [url for url in "abcdefghi" if cache.get(f"/{url}", "e")] == [
+            "a",
+            "c",
+            "d",
+            "e",
+            "f",
+            "g",
+            "h",
+            "i",
+        ]
+
+    def test_an_answer_again_replaces_the_last(self) -> None:
+        cache = ResponseCache(max_bytes=800, seconds=60)
+        for tag in ("e1", "e2", "e3", "e4", "e5", "e6", "e7", "e8", "e9"):
+            cache.put("/a", tag, _answer(100))
+        cache.put("/b", "e", _answer(100))
+        assert cache.get("/a", "e9") is not None
+        assert cache.get("/a", "e8") is None
+        assert cache.get("/b", "e") is not None
+
+    def test_keeps_no_answer_over_an_eighth_of_its_bytes_nor_an_error(self) -> None:
+        cache = ResponseCache(max_bytes=800, seconds=60)
+        cache.put("/big", "e", _answer(101))
+        cache.put("/gone", "e", Response(b"{}", status=404))
+        cache.put("/fits", "e", _answer(100))
+        assert cache.get("/big", "e") is None
+        assert cache.get("/gone", "e") is None
+        assert cache.get("/fits", "e") is not None
+
+    def test_an_answer_expires_after_its_seconds(self) -> None:
+        now = [0.0]
+        cache = ResponseCache(max_bytes=800, seconds=60, clock=lambda: now[0])
+        cache.put("/a", "e", _answer(10))
+        now[0] = 60.0
+        assert cache.get("/a", "e") is not None
+        now[0] = 60.5
+        assert cache.get("/a", "e") is None

@@ -26,8 +26,11 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import dataclass
 from enum import StrEnum
 from importlib import metadata
 from typing import Any, TypeVar
@@ -146,24 +149,110 @@ def feed_etag(pair: CountryPair | None) -> str:
     return _etag_at(last_position(pair.id if pair is not None else None))
 
 
-def _etag_at(position: int) -> str:
-    # The URL as the client sent it (request.url would decode and re-encode it):
-    # the host is in, as Link headers and the page's links name it.
+def _request_key() -> str:
+    """What, beside the feed's position, a timeline read's answer depends on: the URL
+    as the client sent it (request.url would decode and re-encode it), with the
+    scheme and host, as Link headers and the page's links name them."""
     environ = request.environ
-    url = f"{request.host}{environ.get('SCRIPT_NAME', '')}{environ.get('PATH_INFO', '')}"
-    key = f"{url}?{environ.get('QUERY_STRING', '')}\n{_RENDERING}\n{position}"
+    return (
+        f"{request.scheme}://{request.host}{environ.get('SCRIPT_NAME', '')}"
+        f"{environ.get('PATH_INFO', '')}?{environ.get('QUERY_STRING', '')}"
+    )
+
+
+def _etag_at(position: int) -> str:
+    key = f"{_request_key()}\n{_RENDERING}\n{position}"
     return hashlib.blake2b(key.encode(), digest_size=16).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class _Kept:
+    etag: str
+    body: bytes
+    headers: list[tuple[str, str]]
+    until: float
+
+
+class ResponseCache:
+    """The last answer of each timeline read (a page, a summary, the pair list, a
+    search) by URL, with the ETag it was served under: a read whose ETag is still
+    that one is answered from here, without reading or rendering its rows again.
+
+    The ETag names the sync feed's position for what the read shows, so it changes
+    whenever the answer can (``feed_etag``); an entry is also dropped after
+    RESPONSE_CACHE_SECONDS, which bounds how long a change that takes no feed
+    position (``flask read-model rebuild``) can go unseen. Bounded in bytes (the
+    least recently used go first); one per server process.
+    """
+
+    def __init__(
+        self, max_bytes: int, seconds: int, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.max_bytes = max_bytes
+        self.seconds = seconds
+        self.clock = clock
+        self._entries: OrderedDict[str, _Kept] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def __contains__(self, url: str) -> bool:
+        return url in self._entries
+
+    def get(self, url: str, etag: str) -> Response | None:
+        with self._lock:
+            kept = self._entries.get(url)
+            if kept is None or kept.etag != etag or kept.until < self.clock():
+                return None
+            self._entries.move_to_end(url)
+        return Response(kept.body, headers=kept.headers)
+
+    def put(self, url: str, etag: str, response: Response) -> None:
+        if response.status_code != 200 or response.is_streamed:
+            return
+        body = response.get_data()
+        # One answer may take an eighth of the room at most: a few huge ones would
+        # otherwise push out all the others.
+        if len(body) > self.max_bytes // 8:
+            return
+        kept = _Kept(etag, body, list(response.headers), self.clock() + self.seconds)
+        with self._lock:
+            self._drop(url)
+            self._entries[url] = kept
+            self._bytes += len(body)
+            while self._bytes > self.max_bytes:
+                self._drop(next(iter(self._entries)))
+
+    def _drop(self, url: str) -> None:
+        kept = self._entries.pop(url, None)
+        if kept is not None:
+            self._bytes -= len(kept.body)
+
+
+def _response_cache() -> ResponseCache | None:
+    cache: ResponseCache | None = current_app.extensions.get("response_cache")
+    return cache
+
+
+def _kept_or_read(etag: str, read: Callable[[], Response]) -> Response:
+    cache = _response_cache()
+    url = _request_key()
+    if cache is not None and (kept := cache.get(url, etag)) is not None:
+        return kept
+    response = read()
+    response.set_etag(etag)
+    if cache is not None:
+        cache.put(url, etag, response)
+    return response
 
 
 def conditional(pair: CountryPair | None, read: Callable[[], Response]) -> Response:
     """A read validated by ``feed_etag``: a 304 when If-None-Match names it, from one
-    index seek and nothing else; else ``read()``'s answer with that ETag."""
+    index seek and nothing else; the answer kept for its URL while its ETag holds
+    (``ResponseCache``); else ``read()``'s answer with that ETag."""
     etag = feed_etag(pair)
     if request.if_none_match and (unchanged := _not_modified(etag)) is not None:
         return unchanged
-    response = read()
-    response.set_etag(etag)
-    return response
+    return _kept_or_read(etag, read)
 
 
 def conditional_page(
@@ -172,14 +261,19 @@ def conditional_page(
     respond: Callable[[Page], Response],
 ) -> Response:
     """``conditional`` for a page of a timeline or a search (``read_model.keyset_page``).
-    A request without If-None-Match has no use for the position before the page, so
-    the page reads it with its rows: one statement instead of two."""
-    if request.if_none_match:
+    A request that has no use for the position before the page (no If-None-Match,
+    and no answer kept for its URL) has the page read it with its rows: one
+    statement instead of two."""
+    cache = _response_cache()
+    if request.if_none_match or (cache is not None and _request_key() in cache):
         return conditional(pair, lambda: respond(page(None)))
     found = page(position_read(pair.id if pair is not None else None))
     assert found.position is not None
+    etag = _etag_at(found.position)
     response = respond(found)
-    response.set_etag(_etag_at(found.position))
+    response.set_etag(etag)
+    if cache is not None:
+        cache.put(_request_key(), etag, response)
     return response
 
 
@@ -241,4 +335,8 @@ def apply_cache_policy(response: Response) -> Response:
 
 
 def init_app(app: Flask) -> None:
+    if app.config["RESPONSE_CACHE_BYTES"]:
+        app.extensions["response_cache"] = ResponseCache(
+            app.config["RESPONSE_CACHE_BYTES"], app.config["RESPONSE_CACHE_SECONDS"]
+        )
     app.after_request(apply_cache_policy)

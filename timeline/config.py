@@ -165,6 +165,12 @@ def settings(instance_path: str) -> dict[str, Any]:
         # How long a cache (a browser, a CDN) may reuse a public read without asking
         # again. 0: it revalidates every time, and gets a bodiless 304 while unchanged.
         "CACHE_MAX_AGE": _whole_number("CACHE_MAX_AGE", 0),
+        # Each server process keeps the last answer of timeline reads it served, by URL,
+        # up to this many bytes (0: none), and answers from it while the feed position
+        # the answer's ETag names is still the last (timeline/caching.py); an answer
+        # is read afresh after RESPONSE_CACHE_SECONDS in any case.
+        "RESPONSE_CACHE_BYTES": _whole_number("RESPONSE_CACHE_BYTES", 32 * 1024 * 1024),
+        "RESPONSE_CACHE_SECONDS": _whole_number("RESPONSE_CACHE_SECONDS", 60, minimum=1),
         # Named as the author of published ClaimReviews.
         "PUBLISHER_NAME": os.environ.get("PUBLISHER_NAME", "Timeline"),
         # The publisher's own page of an event's fact check, the ClaimReview url:
