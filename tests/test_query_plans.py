@@ -94,6 +94,12 @@ def _specs() -> list[dict[str, Any]]:
 
 
 @pytest.fixture
+def app_config() -> dict[str, Any]:
+    # Each request reads its page, to be explained: none is answered from a kept answer.
+    return {"RESPONSE_CACHE_BYTES": 0}
+
+
+@pytest.fixture
 def loaded(app: Flask) -> Flask:
     bulk_events(app, _specs())
     with app.app_context():
