@@ -25,6 +25,7 @@ pytestmark = pytest.mark.slow
 
 QUERIES = [
     "first page",
+    "first page, kept answer",
     re.compile(r"page [\d,]+ deep"),
     "status=false",
     "tag=ceasefire (rare)",
@@ -107,7 +108,7 @@ def test_the_benchmark_prints_figures_for_every_query(tmp_path: Path, bench_post
         first_page = row_of(rows, "first page")
         assert first_page[1] == "50"
         assert NUMBER.match(first_page[6]), first_page  # the floor
-        for query in ("first page", "trivial endpoint"):
+        for query in ("first page", "first page, kept answer", "trivial endpoint"):
             rate = row_of(rows, query)[8]
             assert NUMBER.match(rate) or rate == "no wrk", (query, rate)
         datasette = row_of(rows, "Datasette: first page")
@@ -132,7 +133,10 @@ def test_the_benchmark_prints_figures_for_every_query(tmp_path: Path, bench_post
 
 # The benchmark's other scripts, each at toy size on SQLite, with a line it must print.
 SCRIPTS = {
-    "read_path.py": (["--events", "300", "--seconds", "0.3", "--rounds", "1"], "page 1 / trivial"),
+    "read_path.py": (
+        ["--events", "300", "--seconds", "0.3", "--rounds", "1"],
+        "kept page 1 / trivial",
+    ),
     "conditional.py": (["--events", "300", "--seconds", "0.2"], "timeline page (limit 50)"),
     "filters.py": (["--small", "200", "--large", "400", "--repeats", "2"], "events?pair from/to"),
     "pair_counts.py": (["--events", "300", "--seconds", "0.2"], "pairs by event count, page 2"),

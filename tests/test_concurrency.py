@@ -17,6 +17,8 @@ released together by a barrier.
 - Editors and reviewers create, edit, review, move, re-source and delete events
   while a reader follows the sync feed: the mirrors built from the feed equal the
   timelines, and every event's versions arrive once each, in order.
+- Readers released together after each write, every worker having kept the pair's
+  answers from before it (timeline/caching.py): each read shows the write.
 """
 
 from __future__ import annotations
@@ -587,3 +589,48 @@ def test_a_mirror_following_the_feed_during_writes_equals_the_timeline(server: S
         f"feed race: {FEED_WRITERS} writers, {writes} writes, {polls} feed polls, "
         f"{len(everything.cursors)} entries, {len(pair.events)} events in {FEED_PAIR}"
     )
+
+
+KEPT_PAIR = "FJ-TO"
+KEPT_ROUNDS = 8
+KEPT_READERS = 16
+
+
+def test_every_worker_reads_a_write_after_it_despite_the_answers_it_kept(
+    server: Server,
+) -> None:
+    """Each worker keeps the last answer of each timeline read; a write in one worker
+    must show in the next read from every worker, not only the one that wrote."""
+    reads = [
+        f"/api/v1/timelines/{KEPT_PAIR}?limit=200",
+        f"/api/v1/timelines/{KEPT_PAIR}/summary",
+        "/api/v1/pairs?limit=200",
+    ]
+
+    def read_all() -> list[Answer]:
+        """Each read by KEPT_READERS clients at once: spread over the workers."""
+        requests = [{"method": "GET", "path": path} for path in reads] * KEPT_READERS
+        answers = _together(server, *requests)
+        assert {answer.status for answer in answers} == {200}
+        return answers
+
+    created: list[str] = []
+    for round_ in range(KEPT_ROUNDS):
+        read_all()  # the answers every worker keeps now
+        answer = server.send(
+            "POST",
+            "/api/v1/events",
+            token="editor",
+            body={"title": f"Kept {round_}", "date": "2021-03-04", "countries": ["FJ", "TO"]},
+        )
+        assert answer.status == 201, answer.body
+        created.append(answer.body["id"])
+        for read in read_all():
+            body = read.body
+            if "total" in body:
+                assert body["total"] == len(created)
+            elif "pair" in body:
+                assert [item["id"] for item in body["items"]] == created
+            else:
+                counts = {item["id"]: item["event_count"] for item in body["items"]}
+                assert counts[KEPT_PAIR] == len(created)
