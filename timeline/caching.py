@@ -20,6 +20,10 @@ feed's last position for what it shows (``conditional``), also read first; any
 other read's is a hash of its exact body. If-None-Match is compared weakly
 (RFC 9110 13.1.2), so the ``W/"..."`` that a compressing proxy makes of an ETag
 still gets a 304.
+
+Each process also keeps the last answer of each timeline read by URL
+(``ResponseCache``): a URL asked again reads the position, as for a 304, and
+gets the kept answer while its ETag is the one it was served under.
 """
 
 from __future__ import annotations
