@@ -143,14 +143,14 @@ def _not_modified(etag: str | None) -> Response | None:
 _RENDERING = f"{metadata.version('timeline')}/{metadata.version('pycountry')}"
 
 
-def feed_etag(pair: CountryPair | None) -> str:
+def feed_etag(url: str, pair: CountryPair | None) -> str:
     """The ETag of a read that shows only events (a timeline page, its summary, the
-    pair list, a search): a hash of the request's URL, the code that renders it, and
-    the sync feed's last position that changed the pair's timeline (any timeline
-    without a pair). Every change to an event takes a position (``feed``), so the
-    ETag changes whenever the answer can. The position is read before the data it
-    validates, so an answer is never older than its ETag says."""
-    return _etag_at(last_position(pair.id if pair is not None else None))
+    pair list, a search): a hash of the request's URL (``_request_key``), the code
+    that renders it, and the sync feed's last position that changed the pair's
+    timeline (any timeline without a pair). Every change to an event takes a position
+    (``feed``), so the ETag changes whenever the answer can. The position is read
+    before the data it validates, so an answer is never older than its ETag says."""
+    return _etag_at(url, last_position(pair.id if pair is not None else None))
 
 
 def _request_key() -> str:
@@ -164,8 +164,8 @@ def _request_key() -> str:
     )
 
 
-def _etag_at(position: int) -> str:
-    key = f"{_request_key()}\n{_RENDERING}\n{position}"
+def _etag_at(url: str, position: int) -> str:
+    key = f"{url}\n{_RENDERING}\n{position}"
     return hashlib.blake2b(key.encode(), digest_size=16).hexdigest()
 
 
@@ -237,13 +237,10 @@ def _response_cache() -> ResponseCache | None:
     return cache
 
 
-def _kept_or_read(etag: str, read: Callable[[], Response]) -> Response:
-    cache = _response_cache()
-    url = _request_key()
-    if cache is not None and (kept := cache.get(url, etag)) is not None:
-        return kept
-    response = read()
+def _served(url: str, etag: str, response: Response) -> Response:
+    """A read's answer with its ETag, kept for its URL."""
     response.set_etag(etag)
+    cache = _response_cache()
     if cache is not None:
         cache.put(url, etag, response)
     return response
@@ -253,10 +250,14 @@ def conditional(pair: CountryPair | None, read: Callable[[], Response]) -> Respo
     """A read validated by ``feed_etag``: a 304 when If-None-Match names it, from one
     index seek and nothing else; the answer kept for its URL while its ETag holds
     (``ResponseCache``); else ``read()``'s answer with that ETag."""
-    etag = feed_etag(pair)
+    url = _request_key()
+    etag = feed_etag(url, pair)
     if request.if_none_match and (unchanged := _not_modified(etag)) is not None:
         return unchanged
-    return _kept_or_read(etag, read)
+    cache = _response_cache()
+    if cache is not None and (kept := cache.get(url, etag)) is not None:
+        return kept
+    return _served(url, etag, read())
 
 
 def conditional_page(
@@ -269,16 +270,12 @@ def conditional_page(
     and no answer kept for its URL) has the page read it with its rows: one
     statement instead of two."""
     cache = _response_cache()
-    if request.if_none_match or (cache is not None and _request_key() in cache):
+    url = _request_key()
+    if request.if_none_match or (cache is not None and url in cache):
         return conditional(pair, lambda: respond(page(None)))
     found = page(position_read(pair.id if pair is not None else None))
     assert found.position is not None
-    etag = _etag_at(found.position)
-    response = respond(found)
-    response.set_etag(etag)
-    if cache is not None:
-        cache.put(_request_key(), etag, response)
-    return response
+    return _served(url, _etag_at(url, found.position), respond(found))
 
 
 def public_cache_control(config: dict[str, Any]) -> str:
