@@ -41,6 +41,7 @@ from sqlalchemy.sql.elements import ClauseElement
 from sqlalchemy.sql.functions import FunctionElement
 
 from .models import Base
+from .write_turns import WriteTurns
 
 T = TypeVar("T")
 
@@ -235,23 +236,39 @@ def _row_values(
         yield tuple(row_values)
 
 
-# Set while work outside any request writes (timeline.rerender): as for a write
-# request, SQLite's transactions then take the write lock as they begin.
-_WRITING: contextvars.ContextVar[bool] = contextvars.ContextVar("timeline_writing", default=False)
+# Whether the transactions begun in a block write, where the request's method does
+# not say: True for work outside any request that writes (timeline.rerender, imports),
+# which on SQLite then takes the write lock as it begins, as a write request does;
+# False for a read inside a write request, which then takes no write lock.
+_BLOCK_WRITES: contextvars.ContextVar[bool | None] = contextvars.ContextVar(
+    "timeline_block_writes", default=None
+)
 
 
 @contextlib.contextmanager
-def writing() -> Iterator[None]:
-    """Mark the transactions begun inside the block, outside a request, as writes."""
-    token = _WRITING.set(True)
+def _transactions_writing(writes: bool) -> Iterator[None]:
+    token = _BLOCK_WRITES.set(writes)
     try:
         yield
     finally:
-        _WRITING.reset(token)
+        _BLOCK_WRITES.reset(token)
+
+
+def writing() -> contextlib.AbstractContextManager[None]:
+    """Mark the transactions begun inside the block, outside a request, as writes."""
+    return _transactions_writing(True)
+
+
+def reading() -> contextlib.AbstractContextManager[None]:
+    """Mark the transactions begun inside the block as reads, in any request."""
+    return _transactions_writing(False)
 
 
 def _is_write_request() -> bool:
-    return _WRITING.get() or (has_request_context() and request.method not in _READ_METHODS)
+    writes = _BLOCK_WRITES.get()
+    if writes is not None:
+        return writes
+    return has_request_context() and request.method not in _READ_METHODS
 
 
 def _is_read_request() -> bool:
@@ -261,11 +278,19 @@ def _is_read_request() -> bool:
 def configure_sqlite(engine: Engine, busy_timeout: int) -> None:
     """Make SQLite safe for several workers: WAL, a busy timeout, foreign keys,
     and write transactions that take the write lock when they begin, so that two
-    writers queue instead of failing halfway (pysqlite's own BEGIN comes too late).
+    writers queue instead of failing halfway (pysqlite's own BEGIN comes too late);
+    in a database file, bulk work gives way to the writes of requests between its
+    transactions (timeline.write_turns).
     """
+    database = engine.url.database
+    turns_path = (
+        WriteTurns.path_for(database)
+        if database and database != ":memory:" and not database.startswith("file:")
+        else None
+    )
 
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+    def _on_connect(dbapi_connection: Any, record: Any) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout)}")
@@ -273,14 +298,55 @@ def configure_sqlite(engine: Engine, busy_timeout: int) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+        if turns_path is not None:
+            record.info[_TURNS] = WriteTurns(turns_path, busy_timeout / 1000)
+
+    @event.listens_for(engine, "close")
+    def _on_close(_dbapi_connection: Any, record: Any) -> None:
+        turns = record.info.pop(_TURNS, None)
+        if turns is not None:
+            turns.close()
 
     @event.listens_for(engine, "begin")
-    def _on_begin(connection: Any) -> None:
+    def _on_begin(connection: Connection) -> None:
         # On the driver's connection: this runs once per request, and the
         # Connection's execute machinery costs more than the statement itself.
-        connection.connection.driver_connection.execute(
-            "BEGIN IMMEDIATE" if _is_write_request() else "BEGIN"
-        )
+        driver = connection.connection.driver_connection
+        assert driver is not None
+        if not _is_write_request():
+            driver.execute("BEGIN")
+            return
+        turns: WriteTurns | None = connection.info.get(_TURNS)
+        if turns is not None:
+            if _BLOCK_WRITES.get():  # bulk work, outside requests
+                turns.give_way()
+            else:
+                turns.announce()
+        try:
+            driver.execute("BEGIN IMMEDIATE")
+        except BaseException:
+            if turns is not None:
+                turns.end()
+            raise
+
+    @event.listens_for(engine, "commit")
+    @event.listens_for(engine, "rollback")
+    def _on_end(connection: Connection) -> None:
+        turns: WriteTurns | None = connection.info.get(_TURNS)
+        if turns is not None:
+            turns.end()
+
+    @event.listens_for(engine, "reset")
+    def _on_reset(_dbapi_connection: Any, record: Any, _state: Any) -> None:
+        # Back in the pool, a connection announces nothing, however its last
+        # transaction ended: an announcement left behind would hold up bulk work.
+        turns: WriteTurns | None = record.info.get(_TURNS)
+        if turns is not None:
+            turns.end()
+
+
+# The connection record's key of its WriteTurns.
+_TURNS = "timeline_write_turns"
 
 
 def is_transient_failure(error: BaseException) -> bool:

@@ -560,6 +560,9 @@ def _import_settings() -> Iterator[None]:
     assert driver is not None
     before = driver.execute("PRAGMA cache_size").fetchone()[0]
     driver.execute(f"PRAGMA cache_size=-{_SQLITE_IMPORT_CACHE_KIB}")
+    # Under writing() that transaction holds the write lock: not while the first
+    # batch is read and checked.
+    db.session.rollback()
     try:
         yield
     finally:

@@ -21,7 +21,7 @@ from alembic.script import ScriptDirectory
 from flask import Flask, current_app, request
 from sqlalchemy.exc import SQLAlchemyError
 
-from .db import db
+from .db import db, reading
 from .errors import ServiceUnavailable
 
 # Health reports the schema itself; the spec comes from the code, not the database.
@@ -45,8 +45,9 @@ def _state() -> _SchemaState:
 
 
 def _current_revisions() -> tuple[str, ...]:
-    """The revisions stored in the database (none before the first migration)."""
-    with db.engine.connect() as connection:
+    """The revisions stored in the database (none before the first migration).
+    A read, whatever the request: it must not queue for SQLite's write lock."""
+    with reading(), db.engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_heads()
 
 
