@@ -142,6 +142,7 @@ SCRIPTS = {
     "pair_counts.py": (["--events", "300", "--seconds", "0.2"], "pairs by event count, page 2"),
     "import_rate.py": (["--events", "200"], "SQLite: "),
     "source_fanout.py": (["--events", "50"], "50"),
+    "review_churn.py": (["--events", "200"], "reviews posted"),
     "writes_during_import.py": (["--events", "200", "--batch-size", "20"], "SQLite: 200 events"),
     "drafts_eval.py": ([], "| seed article |"),
 }

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
@@ -41,7 +41,7 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, TSQUERY
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Row
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import BindParameter, UnaryExpression
 from sqlalchemy.sql.operators import custom_op
@@ -90,41 +90,132 @@ def render(event: AnyEvent) -> None:
 
 # The derived rows of events, by their seqs: built once (see write_timeline_rows).
 _SEQS: BindParameter[list[int]] = bindparam("seqs", expanding=True)
-_DELETE_DERIVED = [
-    delete(model).where(model.seq.in_(_SEQS))
-    for model in (PairEventTag, PairRangeBlock, PairEventWord)
-]
+_DELETE_TAGS = delete(PairEventTag).where(PairEventTag.seq.in_(_SEQS))
+_DELETE_BLOCKS = delete(PairRangeBlock).where(PairRangeBlock.seq.in_(_SEQS))
+_DELETE_PAIR_WORDS = delete(PairEventWord).where(PairEventWord.seq.in_(_SEQS))
 _DELETE_PAIR_EVENTS = delete(PairEvent).where(PairEvent.seq.in_(_SEQS))
-_DELETE_COUNTED_PAIR_EVENTS = _DELETE_PAIR_EVENTS.returning(
-    PairEvent.pair, PairEvent.year, PairEvent.claim_status, PairEvent.document
+_DELETE_FILED_PAIR_EVENTS = _DELETE_PAIR_EVENTS.returning(
+    PairEvent.seq,
+    PairEvent.pair,
+    PairEvent.first_day,
+    PairEvent.precision,
+    PairEvent.last_day,
+    PairEvent.span_class,
+    PairEvent.year,
+    PairEvent.claim_status,
+    PairEvent.document,
 )
+
+
+@dataclass
+class _Filed:
+    """What an event's stored derived rows were made of, read back from its timeline
+    rows as they go: its pairs, its dates and its document (title, words, tags)."""
+
+    pairs: set[str]
+    first_day: int
+    precision: int
+    last_day: int
+    is_range: bool
+    document: dict[str, Any]
+
+    def filed_alike(self, event: AnyEvent) -> bool:
+        """Still shown, in the same pairs, at the same place in their timelines."""
+        return (
+            event.deleted_at is None
+            and self.pairs == set(pair_ids(event.country_codes))
+            and (self.first_day, self.precision) == (event.first_day, event.precision)
+        )
+
+
+@dataclass
+class Unchanged:
+    """The events (by seq) whose rows of each derived table a write leaves as they are,
+    since what the rows are made of has not changed."""
+
+    tags: set[int]
+    blocks: set[int]
+    words: set[int]
+
+    def keep(self, event: AnyEvent, filed: _Filed) -> None:
+        if not filed.filed_alike(event):
+            return
+        document = orjson.loads(event.document)
+        if document["tags"] == filed.document["tags"]:
+            self.tags.add(event.seq)
+        if (event.end_date is not None, event.last_day) == (filed.is_range, filed.last_day):
+            self.blocks.add(event.seq)
+        if all(document[name] == filed.document[name] for name in _WORDS_FROM):
+            self.words.add(event.seq)
+
+
+# The fields of an event's document that its words are made of (domain.words.event_words).
+_WORDS_FROM = ("title", "summary", "actors")
 
 
 def write_timeline_rows(
     connection: Connection, events: Sequence[Event], counts: CountChanges | None
 ) -> None:
-    """Rewrite the events' rows in ``pair_events`` and the tables derived with them,
-    ``pair_event_tags``, ``pair_range_blocks``, ``pair_event_words`` and the word
-    index (none once an event is deleted), one statement per table for up to
-    ``IN_CHUNK`` of them, and note in ``counts`` what the rows that go take from their
-    pairs' counts and what the new ones add (no counts: a rebuild, which counts every
-    pair afterwards)."""
-    delete_pair_events = _DELETE_PAIR_EVENTS if counts is None else _DELETE_COUNTED_PAIR_EVENTS
-    for chunk in in_chunks([event.seq for event in events]):
+    """Rewrite the events' rows in ``pair_events`` and note in ``counts`` what the rows
+    that go take from their pairs' counts and what the new ones add; and rewrite their
+    rows in the tables derived with them, ``pair_event_tags``, ``pair_range_blocks``,
+    ``pair_event_words`` and the word index (none once an event is deleted), where
+    what they are made of changed: a review or a source's edit leaves an event's
+    tags, dates and words as they are, and rewriting their rows would only leave dead
+    ones behind (PostgreSQL) and slow the write. One statement per table for up to
+    ``IN_CHUNK`` events.
+
+    Without ``counts`` (a rebuild, which counts every pair afterwards) every derived
+    row is written afresh: the rules that make them may have changed.
+    """
+    unchanged = Unchanged(set(), set(), set())
+    by_seq = {event.seq: event for event in events}
+    for chunk in in_chunks(list(by_seq)):
         seqs = {"seqs": chunk}
-        for statement in _DELETE_DERIVED:
-            connection.execute(statement, seqs)
-        connection.execute(_DELETE_WORDS[connection.dialect.name], seqs)
-        removed = connection.execute(delete_pair_events, seqs)
-        if counts is not None:
-            for pair, year, status, document in removed:
-                # The row's document is the event as it was: its tags then.
-                counts.count_out(pair, year, status, orjson.loads(document)["tags"])
-    insert_timeline_rows(connection, events, counts if counts is not None else CountChanges())
+        if counts is None:
+            connection.execute(_DELETE_PAIR_EVENTS, seqs)
+            filed_seqs = chunk
+        else:
+            filed = _filed(connection.execute(_DELETE_FILED_PAIR_EVENTS, seqs), counts)
+            for seq, was in filed.items():
+                unchanged.keep(by_seq[seq], was)
+            # An event without timeline rows (new, or deleted) has no derived rows.
+            filed_seqs = list(filed)
+        for statement, kept in (
+            (_DELETE_TAGS, unchanged.tags),
+            (_DELETE_BLOCKS, unchanged.blocks),
+            (_DELETE_PAIR_WORDS, unchanged.words),
+            (_DELETE_WORDS[connection.dialect.name], unchanged.words),
+        ):
+            stale = [seq for seq in filed_seqs if seq not in kept]
+            if stale:
+                connection.execute(statement, {"seqs": stale})
+    insert_timeline_rows(
+        connection, events, counts if counts is not None else CountChanges(), unchanged
+    )
+
+
+def _filed(removed: Iterable[Row[Any]], counts: CountChanges) -> dict[int, _Filed]:
+    """What the removed timeline rows say of their events' derived rows, by seq; and
+    what they take from their pairs' counts, noted in ``counts``."""
+    filed: dict[int, _Filed] = {}
+    for row in removed:
+        document = orjson.loads(row.document)  # the event as it was: its tags then
+        counts.count_out(row.pair, row.year, row.claim_status, document["tags"])
+        was = filed.get(row.seq)
+        if was is None:
+            was = filed[row.seq] = _Filed(
+                set(), row.first_day, row.precision, row.last_day, row.span_class == RANGE, document
+            )
+        was.pairs.add(row.pair)
+    return filed
 
 
 def insert_timeline_rows(
-    connection: Connection, events: Sequence[AnyEvent], counts: CountChanges
+    connection: Connection,
+    events: Sequence[AnyEvent],
+    counts: CountChanges,
+    unchanged: Unchanged | None = None,
 ) -> None:
     """Insert the derived rows of events, one statement per table: their rows in
     ``pair_events``, ``pair_event_tags``, ``pair_range_blocks`` (a range's blocks of
@@ -135,7 +226,9 @@ def insert_timeline_rows(
     event (``AnyEvent``) offers what derived rows are made of: its pairs
     (``country_codes``), ``first_day``, ``precision``, ``seq``, ``last_day``, ``end_date``,
     ``claim_status``, ``tag_names``, ``title``, ``summary``, ``actors``,
-    ``updated_at``, ``deleted_at`` and ``document``."""
+    ``updated_at``, ``deleted_at`` and ``document``. Rows of the tables derived with
+    ``pair_events`` that are ``unchanged`` are left out: they are stored already."""
+    unchanged = unchanged or Unchanged(set(), set(), set())
     shown = [(event, pair_ids(event.country_codes)) for event in events if event.deleted_at is None]
     rows = []
     for event, pairs in shown:
@@ -156,6 +249,7 @@ def insert_timeline_rows(
             "seq": event.seq,
         }
         for event, pairs in shown
+        if event.seq not in unchanged.tags
         for pair in pairs
         for tag in event.tag_names
     ]
@@ -170,7 +264,7 @@ def insert_timeline_rows(
             "seq": event.seq,
         }
         for event, pairs in shown
-        if event.end_date is not None
+        if event.end_date is not None and event.seq not in unchanged.blocks
         for level, block in blocks(event.first_day, event.last_day)
         for pair in pairs
     ]
@@ -178,6 +272,8 @@ def insert_timeline_rows(
     word_rows = []
     pair_word_rows = []
     for event, pairs in shown:
+        if event.seq in unchanged.words:
+            continue
         found = event_words(event.title, event.summary, event.actors)
         word_rows.append((event.seq, found))
         pair_word_rows += [
@@ -191,7 +287,8 @@ def insert_timeline_rows(
             for pair in pairs
             for word in found
         ]
-    _insert_words(connection, word_rows)
+    if word_rows:
+        _insert_words(connection, word_rows)
     insert_rows(connection, PairEventWord, pair_word_rows)
 
 
