@@ -799,10 +799,14 @@ def _package(name: str) -> str:
 
 
 def _postgres_version(url: str) -> str:
+    """The server's version, and whether autovacuum runs: without it, the dead rows
+    that writes leave stay until a VACUUM (a test server may turn it off)."""
     engine = create_engine(url)
     try:
         with engine.connect() as connection:
-            return str(connection.execute(text("SHOW server_version")).scalar_one())
+            version = connection.execute(text("SHOW server_version")).scalar_one()
+            autovacuum = connection.execute(text("SHOW autovacuum")).scalar_one()
+            return f"{version}, autovacuum {autovacuum}"
     except SQLAlchemyError as error:
         return _error(error)
     finally:
