@@ -3,15 +3,12 @@ rewritten only where what they are made of changed, and always equal a rebuild's
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import event as sa_event
 from sqlalchemy import select, text
 
-from tests.factories import cite, create_event, etag, review
+from tests.factories import cite, create_event, etag, recorded_statements, review
 from timeline.db import db
 from timeline.models import PairEvent, PairEventTag, PairEventWord, PairRangeBlock
 
@@ -52,26 +49,14 @@ def _patch(client, tokens, event_id: str, changes: dict[str, Any]) -> None:
     assert response.status_code == 200, response.get_json()
 
 
-@contextmanager
-def _deletes_seen(app: Flask) -> Iterator[list[str]]:
-    """The DELETE statements that reach the database inside the block."""
-    seen: list[str] = []
-
-    def note(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if statement.lstrip().upper().startswith("DELETE"):
-            seen.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    sa_event.listen(engine, "before_cursor_execute", note)
-    try:
-        yield seen
-    finally:
-        sa_event.remove(engine, "before_cursor_execute", note)
-
-
-def _touching(statements: list[str], tables: tuple[str, ...]) -> list[str]:
-    return [s for s in statements if any(f" {table} " in f" {s} " for table in tables)]
+def _deletes_of(recorded: list[tuple[str, Any]], tables: tuple[str, ...]) -> list[str]:
+    """The recorded DELETE statements of any of the tables."""
+    return [
+        statement
+        for statement, _parameters in recorded
+        if statement.lstrip().upper().startswith("DELETE")
+        and any(f" {table} " in f" {statement} " for table in tables)
+    ]
 
 
 class TestDerivedRows:
@@ -117,12 +102,12 @@ class TestDerivedRows:
         cite(client, tokens.editor, event["id"])
         before = _stored(app)
 
-        with _deletes_seen(app) as deletes:
+        with recorded_statements(app) as recorded:
             assert review(client, tokens.reviewer, event["id"], "verified").status_code == 201
 
         after = _stored(app)
-        assert _touching(deletes, DERIVED_TABLES) == []
-        assert len(_touching(deletes, ("pair_events",))) == 1
+        assert _deletes_of(recorded, DERIVED_TABLES) == []
+        assert len(_deletes_of(recorded, ("pair_events",))) == 1
         assert {table: after[table] for table in DERIVED_TABLES} == {
             table: before[table] for table in DERIVED_TABLES
         }
@@ -130,8 +115,8 @@ class TestDerivedRows:
 
     def test_a_new_event_deletes_nothing(self, app, client, tokens):
         """A new event has no derived rows to replace."""
-        with _deletes_seen(app) as deletes:
+        with recorded_statements(app) as recorded:
             create_event(client, tokens.editor, countries=["IN", "RU", "CN"])
 
-        assert _touching(deletes, DERIVED_TABLES) == []
+        assert _deletes_of(recorded, DERIVED_TABLES) == []
         assert len(_stored(app)["pair_events"]) == 3
