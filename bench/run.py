@@ -1,7 +1,7 @@
 """The benchmark (`make bench`): Timeline at several sizes on SQLite and PostgreSQL.
 
     python bench/run.py [--sizes 10000,100000,1000000] [--seed 1]
-                        [--postgres-url URL | --postgres-url ''] [--workers 2]
+                        [--postgres-url URL | --postgres-url ''] [--no-sqlite] [--workers 2]
                         [--samples 200] [--seconds-per-query 5]
                         [--wrk-seconds 10] [--wrk-connections 16] [--wrk-threads 2]
                         [--work-dir build/bench] [--results bench/RESULTS.md]
@@ -883,6 +883,12 @@ def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
         default=DEFAULT_POSTGRES,
         help="a PostgreSQL database to create (when missing) and empty; '' for SQLite only",
     )
+    parser.add_argument(
+        "--no-sqlite",
+        dest="sqlite",
+        action="store_false",
+        help="PostgreSQL only (no SQLite, so no Datasette either)",
+    )
     parser.add_argument("--workers", type=_positive, default=2, help="gunicorn workers")
     parser.add_argument("--batch-size", type=_positive, default=1000, help="the import's batch")
     parser.add_argument("--samples", type=_positive, default=200)
@@ -931,7 +937,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             reviews = generate(data, shape)
         sqlite_file = work / "timeline.db"
         sqlite_file.unlink(missing_ok=True)
-        databases = [("SQLite", f"sqlite:///{sqlite_file}")]
+        databases = [("SQLite", f"sqlite:///{sqlite_file}")] if args.sqlite else []
         if args.postgres_url:
             unusable = prepare_postgres(args.postgres_url)
             if unusable:
