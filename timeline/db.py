@@ -332,17 +332,20 @@ def configure_sqlite(engine: Engine, busy_timeout: int) -> None:
     @event.listens_for(engine, "commit")
     @event.listens_for(engine, "rollback")
     def _on_end(connection: Connection) -> None:
-        turns: WriteTurns | None = connection.info.get(_TURNS)
-        if turns is not None:
-            turns.end()
+        _end_turn(connection.info)
 
     @event.listens_for(engine, "reset")
     def _on_reset(_dbapi_connection: Any, record: Any, _state: Any) -> None:
         # Back in the pool, a connection announces nothing, however its last
         # transaction ended: an announcement left behind would hold up bulk work.
-        turns: WriteTurns | None = record.info.get(_TURNS)
-        if turns is not None:
-            turns.end()
+        _end_turn(record.info)
+
+
+def _end_turn(info: dict[Any, Any]) -> None:
+    """End the announced write of the connection whose record's info this is, if any."""
+    turns: WriteTurns | None = info.get(_TURNS)
+    if turns is not None:
+        turns.end()
 
 
 # The connection record's key of its WriteTurns.

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
 import orjson
@@ -133,9 +133,9 @@ class Unchanged:
     """The events (by seq) whose rows of each derived table a write leaves as they are,
     since what the rows are made of has not changed."""
 
-    tags: set[int]
-    blocks: set[int]
-    words: set[int]
+    tags: set[int] = field(default_factory=set)
+    blocks: set[int] = field(default_factory=set)
+    words: set[int] = field(default_factory=set)
 
     def keep(self, event: AnyEvent, filed: _Filed) -> None:
         if not filed.filed_alike(event):
@@ -168,7 +168,7 @@ def write_timeline_rows(
     Without ``counts`` (a rebuild, which counts every pair afterwards) every derived
     row is written afresh: the rules that make them may have changed.
     """
-    unchanged = Unchanged(set(), set(), set())
+    unchanged = Unchanged()
     by_seq = {event.seq: event for event in events}
     for chunk in in_chunks(list(by_seq)):
         seqs = {"seqs": chunk}
@@ -228,7 +228,7 @@ def insert_timeline_rows(
     ``claim_status``, ``tag_names``, ``title``, ``summary``, ``actors``,
     ``updated_at``, ``deleted_at`` and ``document``. Rows of the tables derived with
     ``pair_events`` that are ``unchanged`` are left out: they are stored already."""
-    unchanged = unchanged or Unchanged(set(), set(), set())
+    unchanged = unchanged or Unchanged()
     shown = [(event, pair_ids(event.country_codes)) for event in events if event.deleted_at is None]
     rows = []
     for event, pairs in shown:
