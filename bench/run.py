@@ -123,10 +123,10 @@ class Timing:
     @classmethod
     def of(cls, durations: Sequence[float]) -> Timing:
         ordered = sorted(durations)
-        return cls(_rank(ordered, 0.50), _rank(ordered, 0.99), len(ordered))
+        return cls(rank(ordered, 0.50), rank(ordered, 0.99), len(ordered))
 
 
-def _rank(ordered: Sequence[float], quantile: float) -> float:
+def rank(ordered: Sequence[float], quantile: float) -> float:
     """The nearest-rank percentile."""
     return ordered[max(0, math.ceil(quantile * len(ordered)) - 1)]
 

@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -32,24 +30,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dataset import Shape, generate
-from sqlalchemy import create_engine, text
+from import_rate import empty_postgres
+from run import rank
 
 ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
-_START_SECONDS = 30
+sys.path.insert(0, str(ROOT))
 
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def _flask(env: dict[str, str], *args: str) -> str:
-    return subprocess.run(
-        [str(BIN / "flask"), *args], cwd=ROOT, env=env, capture_output=True, text=True, check=True
-    ).stdout
+from tests.served import ServedApp, served_app  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -80,80 +67,34 @@ def _post(url: str, token: str, title: str, import_started: float) -> Write:
     return Write(status, time.perf_counter() - started, started - import_started)
 
 
-def _wait_until_up(base: str) -> None:
-    deadline = time.monotonic() + _START_SECONDS
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"{base}/api/v1/health", timeout=2):
-                return
-        except OSError:
-            time.sleep(0.1)
-    sys.exit("gunicorn did not answer in time")
-
-
-def _percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
-
-
-def _prepared(workdir: Path, args: argparse.Namespace) -> tuple[dict[str, str], str]:
-    """The environment of a migrated, empty database, and an editor's token."""
-    url = args.database_url or f"sqlite:///{workdir / 'timeline.db'}"
-    if args.database_url:
-        engine = create_engine(url)
-        with engine.begin() as connection:
-            connection.execute(text("DROP SCHEMA public CASCADE"))
-            connection.execute(text("CREATE SCHEMA public"))
-        engine.dispose()
-    env = {**os.environ, "DATABASE_URL": url, "FLASK_APP": "app.py", "RATELIMIT_ENABLED": "0"}
-    _flask(env, "db", "upgrade")
-    token = _flask(env, "tokens", "create", "--name", "bench", "--role", "editor").split()[-1]
-    return env, token
-
-
 def _measured(
-    env: dict[str, str], token: str, data: Path, args: argparse.Namespace
+    served: ServedApp, data: Path, args: argparse.Namespace
 ) -> tuple[float, str, list[Write]]:
     """The import's seconds and summary line, and the API writes made while it ran."""
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    serve = ["--config", "gunicorn.conf.py", "--workers", "2", "--bind", f"127.0.0.1:{port}"]
-    server = subprocess.Popen(
-        [str(BIN / "gunicorn"), *serve, "app:app"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    token = served.create_token("bench", "editor")
     loops = [
         subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(args.busy_loops)
     ]
     try:
-        _wait_until_up(base)
+        command = ["events", "import", str(data), "--batch-size", str(args.batch_size)]
         importing = subprocess.Popen(
-            [
-                str(BIN / "flask"),
-                "events",
-                "import",
-                str(data),
-                "--batch-size",
-                str(args.batch_size),
-            ],
+            [sys.executable, "-m", "flask", *command],
             cwd=ROOT,
-            env=env,
+            env=served.env,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
         )
         started = time.perf_counter()
         writes: list[Write] = []
+        url = f"{served.base_url}/api/v1/events"
         while importing.poll() is None:
-            writes.append(_post(f"{base}/api/v1/events", token, f"Write {len(writes)}", started))
+            writes.append(_post(url, token, f"Write {len(writes)}", started))
         seconds = time.perf_counter() - started
         summary = (importing.communicate()[0].decode().strip().splitlines() or [""])[-1]
     finally:
-        for process in [server, *loops]:
-            process.terminate()
-            process.wait(timeout=_START_SECONDS)
+        for loop in loops:
+            loop.kill()
+            loop.wait()
     return seconds, summary, writes
 
 
@@ -169,8 +110,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="writes-during-import-") as workdir:
         data = Path(workdir) / "events.jsonl"
         generate(data, Shape(args.events, seed=args.seed))
-        env, token = _prepared(Path(workdir), args)
-        seconds, summary, writes = _measured(env, token, data, args)
+        if args.database_url:
+            empty_postgres(args.database_url)
+        url = args.database_url or f"sqlite:///{Path(workdir) / 'timeline.db'}"
+        with served_app(url, Path(workdir)) as served:
+            seconds, summary, writes = _measured(served, data, args)
 
     database = "PostgreSQL" if args.database_url else "SQLite"
     print(f"{database}: {args.events:,} events, batches of {args.batch_size:,}")
@@ -179,12 +123,12 @@ def main() -> None:
         print("  API writes: none (the import ended first)")
         return
     statuses = Counter(write.status for write in writes)
-    latencies = [write.seconds for write in writes]
+    latencies = sorted(write.seconds for write in writes)
     slowest = max(writes, key=lambda write: write.seconds)
     print(f"  API writes during the import: {len(writes)}, statuses {dict(statuses)}")
     print(
         f"  latency ms: p50 {statistics.median(latencies) * 1000:.0f}, "
-        f"p99 {_percentile(latencies, 0.99) * 1000:.0f}, largest {slowest.seconds * 1000:.0f} "
+        f"p99 {rank(latencies, 0.99) * 1000:.0f}, largest {slowest.seconds * 1000:.0f} "
         f"(sent {slowest.sent:.1f} s into the import)"
     )
 
