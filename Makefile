@@ -102,8 +102,8 @@ vendor-timelinejs:
 		build/vendor/fontsource-pt-serif-$(FONTSOURCE_VERSION)/package/files/pt-serif-latin-400-italic.woff2 \
 		$(TIMELINEJS_DIR)/fonts/
 
-## The benchmark: SQLite and PostgreSQL (database `bench` on 127.0.0.1:5432, when it
-## answers) at each size in SIZES, against Datasette; tables on stdout and in
+## The benchmark: SQLite and PostgreSQL (databases `bench_<size>` on 127.0.0.1:5432, when
+## it answers) at each size in SIZES, against Datasette; tables on stdout and in
 ## bench/RESULTS.md. Uses wrk (Debian package wrk) for req/s when installed.
 SIZES ?= 10000,100000,1000000
 BENCH_ARGS ?=
