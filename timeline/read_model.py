@@ -968,8 +968,12 @@ def event_page(args: dict[str, Any], position: PositionRead | None = None) -> Pa
     return keyset_page(Event, args, position)
 
 
+# The claim statuses, in the order a summary lists them.
+_STATUSES = tuple(status.value for status in ClaimStatus)
+
+
 def _status_counts() -> dict[str, int]:
-    return dict.fromkeys((status.value for status in ClaimStatus), 0)
+    return dict.fromkeys(_STATUSES, 0)
 
 
 _PAIR: BindParameter[str] = bindparam("pair")
@@ -1013,7 +1017,11 @@ def timeline_summary(pair: CountryPair) -> dict[str, Any]:
     first = last = None
     for kind, number, name, count, last_day in fetch_rows(_SUMMARY_ROWS, {"pair": pair.id}):
         if kind == _YEAR:
-            years.setdefault(number, _status_counts())[name] = count
+            # Not setdefault: it would make the zero counts for every row.
+            counts = years.get(number)
+            if counts is None:
+                counts = years[number] = _status_counts()
+            counts[name] = count
         elif kind == _TAG:
             tags.append((name, count))
         else:
