@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
@@ -1012,21 +1013,17 @@ def timeline_summary(pair: CountryPair) -> dict[str, Any]:
     Read from the counts that the write path keeps (``pair_counts``): one small
     range of rows per kind of count, whatever the size of the timeline.
     """
-    years: dict[int, dict[str, int]] = {}
+    by_year: defaultdict[int, dict[str, int]] = defaultdict(_status_counts)
     tags: list[tuple[str, int]] = []
     first = last = None
     for kind, number, name, count, last_day in fetch_rows(_SUMMARY_ROWS, {"pair": pair.id}):
         if kind == _YEAR:
-            # Not setdefault: it would make the zero counts for every row.
-            counts = years.get(number)
-            if counts is None:
-                counts = years[number] = _status_counts()
-            counts[name] = count
+            by_year[number][name] = count
         elif kind == _TAG:
             tags.append((name, count))
         else:
             first, last = number, last_day
-    years = dict(sorted(years.items()))
+    years = dict(sorted(by_year.items()))
     by_status = _status_counts()
     for counts in years.values():
         for status, count in counts.items():
