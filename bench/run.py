@@ -166,10 +166,18 @@ class Limits:
 
 def sample(call: Callable[[], object], limits: Limits) -> Timing:
     """Durations of up to ``limits.samples`` calls, stopping early once they have
-    taken ``limits.seconds``; a few calls first, untimed, to warm caches up."""
-    for _ in range(min(3, limits.samples)):
-        call()
+    taken ``limits.seconds``; a few calls first, untimed (``warm_up``)."""
+    warm_up(call, limits)
     return Timing.of(timed_calls(call, limits))
+
+
+# Untimed calls before a query is timed: its statement compiled, its pages cached.
+WARM_UP_CALLS = 3
+
+
+def warm_up(call: Callable[[], object], limits: Limits) -> None:
+    for _ in range(min(WARM_UP_CALLS, limits.samples)):
+        call()
 
 
 def timed_calls(call: Callable[[], object], limits: Limits) -> list[float]:
@@ -653,8 +661,7 @@ def in_turns(smallest: Report, largest: Report, limits: Limits) -> list[tuple[Ce
 def _timed_in_turns(calls: Sequence[Callable[[], object]], share: Limits) -> tuple[Cell, Cell]:
     durations: list[list[float]] = [[] for _call in calls]
     for call in calls:
-        for _ in range(3):  # untimed, to warm caches up
-            call()
+        warm_up(call, share)
     for round_ in range(ROUNDS):
         order = range(len(calls)) if round_ % 2 == 0 else reversed(range(len(calls)))
         for index in order:
@@ -799,23 +806,43 @@ EXEMPT = ("trivial endpoint", "/health (asks the database)")
 FLAT = 1.5  # the target: a query at the largest size costs at most 1.5× the smallest
 
 
-def flatness(reports: Sequence[Report], limits: Limits) -> str:
-    """Per database: each query's p50 in process at every size (each measured in its
-    size's run), then at the smallest and the largest size timed in turns
-    (``in_turns``), their ratio, and whether it meets the target ('' with fewer than
-    two sizes). Rows pair up by position: a deep page's label names its depth, which
-    differs from size to size."""
+@dataclass(frozen=True)
+class SizesCompared:
+    """One database's reports, smallest size first, and each query's timings at the
+    smallest and the largest size taken in turns (``in_turns``)."""
+
+    database: str
+    reports: Sequence[Report]
+    turns: Sequence[tuple[Cell, Cell]]
+
+
+def timed_in_turns(reports: Sequence[Report], limits: Limits) -> list[SizesCompared]:
+    """Per database measured at two sizes or more, its smallest and largest size
+    timed in turns."""
     by_database: dict[str, list[Report]] = {}
     for report in reports:
         if report.rows:
             by_database.setdefault(report.database, []).append(report)
-    lines: list[str] = []
+    timed: list[SizesCompared] = []
     for database, measured in by_database.items():
         if len(measured) < 2:
             continue
         smallest, largest = measured[0], measured[-1]
         with _announced(f"{database}: {smallest.size:,} and {largest.size:,} in turns"):
-            turns = in_turns(smallest, largest, limits)
+            timed.append(SizesCompared(database, measured, in_turns(smallest, largest, limits)))
+    return timed
+
+
+def flatness(timed: Sequence[SizesCompared]) -> str:
+    """Per database: each query's p50 in process at every size (each measured in its
+    size's run), then at the smallest and the largest size timed in turns, their
+    ratio, and whether it meets the target ('' with no database at two sizes). Rows
+    pair up by position: a deep page's label names its depth, which differs from
+    size to size."""
+    lines: list[str] = []
+    for compared in timed:
+        database, measured, turns = compared.database, compared.reports, compared.turns
+        smallest, largest = measured[0], measured[-1]
         sizes = " / ".join(f"{report.size:,}" for report in measured)
         ends = f"{smallest.size:,} / {largest.size:,}"
         lines += [f"#### {database}", ""]
@@ -1044,7 +1071,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             # Written after each section, so that a long run stopped part way keeps
             # what it measured.
             write_results(args, [*header(), *sections])
-    flat = flatness(reports, limits)
+    flat = flatness(timed_in_turns(reports, limits))
     if flat:
         print(flat, flush=True)
     write_results(args, [*header(), *sections, flat])
