@@ -24,7 +24,7 @@ from sqlalchemy import func, select
 
 from tests.conftest import _truncate_all
 from tests.factories import cite, create_event, event_body, source_body
-from timeline import changes, create_app
+from timeline import changes, create_app, imports
 from timeline.db import db
 from timeline.imports import ImportedEventSchema
 from timeline.models import (
@@ -359,6 +359,83 @@ def _run_again_completes(app, client, runner, path: Path) -> None:
     assert _titles(client) == ["E0", "E1", "E2", "E3", "E4"]
 
 
+class TestTimelineOrder:
+    """A window of rows is stored in timeline order, batch by batch (see
+    ``imports._windows``): what the user sees is the same as in the file's order."""
+
+    # Titles A-F with their dates, in the file's order.
+    DATES = {
+        "A": "2021-05-01",
+        "B": "2019",
+        "C": "2021-05-01",
+        "D": "2019-03",
+        "E": "2019",
+        "F": "2020-01-02",
+    }
+
+    def test_a_window_goes_in_by_date_and_one_dates_events_keep_the_files_order(
+        self, client, runner, tmp_path, monkeypatch
+    ):
+        monkeypatch.setattr(imports, "WINDOW_ROWS", 4)  # windows A-D and E-F
+        rows = [event_body(title=title, date=date) for title, date in self.DATES.items()]
+        result = _import(runner, _jsonl(tmp_path / "e.jsonl", rows), "--batch-size", "2")
+        assert result.exit_code == 0, result.output
+
+        feed = client.get(f"{API}/changes?pair=IN-RU").get_json()["items"]
+        assert [item["event"]["title"] for item in feed] == ["B", "D", "A", "C", "E", "F"]
+        timeline = client.get(f"{API}/timelines/IN-RU").get_json()["items"]
+        # Of one date, the first in the file comes first (B before E, A before C), as
+        # when the file is stored in its order.
+        assert [event["title"] for event in timeline] == ["B", "E", "D", "F", "A", "C"]
+
+    def test_of_rows_with_one_external_id_the_first_in_the_file_goes_in(
+        self, client, runner, tmp_path
+    ):
+        rows = [
+            event_body(title="First", date="2020", external_id="x"),
+            event_body(title="Other", date="2015", external_id="y"),
+            event_body(title="Second", date="2010", external_id="x"),
+        ]
+        path = _jsonl(tmp_path / "e.jsonl", rows)
+
+        # One row a batch: the second x would be stored first, in date order.
+        result = _import(runner, path, "--batch-size", "1")
+
+        assert result.exit_code == 0, result.output
+        assert result.stdout.startswith(_summary(2, 1, 0, 3))
+        assert _titles(client) == ["First", "Other"]
+
+    def test_progress_is_told_after_each_batch_up_to_the_files_end(self, app, tmp_path):
+        rows = [event_body(title=f"E{i}", date=f"{2000 + (i * 7) % 20}") for i in range(10)]
+        path = _jsonl(tmp_path / "e.jsonl", rows)
+        told: list[tuple[int, int, int]] = []
+
+        def progress(read: int, summary: imports.Summary) -> None:
+            told.append((read, summary.rows, summary.imported))
+
+        with app.app_context():
+            imports.import_events(
+                path,
+                rejects_path=tmp_path / "rejects.jsonl",
+                batch_size=3,
+                actor="import",
+                progress=progress,
+            )
+
+        # Four batches of one window, then the window's end.
+        assert [(rows, imported) for _read, rows, imported in told] == [
+            (3, 3),
+            (6, 6),
+            (9, 9),
+            (10, 10),
+            (10, 10),
+        ]
+        read = [read for read, _rows, _imported in told]
+        assert read == sorted(read)
+        assert 0 < read[0] < path.stat().st_size
+        assert read[-1] == path.stat().st_size
+
+
 class TestStoppedImports:
     def test_a_batch_that_fails_in_the_database_leaves_whole_batches(
         self, app, client, runner, tmp_path, monkeypatch
@@ -391,7 +468,7 @@ class TestStoppedImports:
         script = textwrap.dedent(
             f"""
             import os, signal, sys
-            from timeline import changes, create_app
+            from timeline import changes, create_app, imports
 
             real = changes.insert_timeline_rows
             calls = []
@@ -579,13 +656,14 @@ class TestBadRows:
             assert _counts(app) == _whole_batches(297)
 
     def test_validating_processes_give_the_same_rows_and_rejects_in_order(
-        self, app, runner, tmp_path
+        self, app, runner, tmp_path, monkeypatch
     ):
         rows = _cited_rows(60)
         for n in (3, 25, 58):
             rows[n]["countries"] = ["IN"]
         path = _jsonl(tmp_path / "events.jsonl", rows)
         rejects = tmp_path / "rejects.jsonl"
+        monkeypatch.setattr(imports, "WINDOW_ROWS", 7)  # windows go round the checkers
 
         result = _import(
             runner, path, "--batch-size", "7", "--workers", "2", "--rejects", str(rejects)
