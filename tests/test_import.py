@@ -422,12 +422,11 @@ class TestTimelineOrder:
                 progress=progress,
             )
 
-        # Four batches of one window, then the window's end.
+        # One window, of four batches.
         assert [(rows, imported) for _read, rows, imported in told] == [
             (3, 3),
             (6, 6),
             (9, 9),
-            (10, 10),
             (10, 10),
         ]
         read = [read for read, _rows, _imported in told]

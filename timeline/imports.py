@@ -5,13 +5,14 @@ comes again is not validated again: ``LoadedOnce``) and made into an event with
 the fields ``POST /events`` gives it, as a plain record (``services.new_events``);
 the events of a batch are stored by ``changes.insert_new_events``, in one
 transaction per batch, so a stopped import leaves whole batches only. Rows are
-read in windows of several batches, whose valid rows are stored in timeline order
-(``_windows``). With ``workers``, other processes parse and validate the next
-windows while this one stores the current one; windows are stored, and rejects
-written, in the file's order either way. A row's optional ``external_id`` is stored with its
-event: a row whose id is already stored is skipped, so running the same file
-again completes an import that was stopped. Rows that fail are written, with
-their line numbers and reasons, to a rejects file, and the others still go in.
+read in windows of several batches, and a window's valid rows are stored in
+timeline order (``_windows``). With ``workers``, other processes parse and
+validate the next windows while this one stores the current one; windows are
+stored, and rejects written, in the file's order either way. A row's optional
+``external_id`` is stored with its event: a row whose id is already stored is
+skipped, so running the same file again completes an import that was stopped.
+Rows that fail are written, with their line numbers and reasons, to a rejects
+file, and the others still go in.
 
 CSV has the columns of the CSV export (``exports.CSV_COLUMNS``); see
 ``csv_event`` for how they map to an event.
@@ -124,6 +125,10 @@ class Row:
     errors: FieldErrors | None = None
     # The event's fields, once validated.
     data: dict[str, Any] | None = None
+
+
+# A valid row and the event's fields it gave.
+Valid = tuple[Row, dict[str, Any]]
 
 
 @dataclass
@@ -300,13 +305,13 @@ def _stored_external_ids(external_ids: Sequence[str]) -> set[str]:
     )
 
 
-def _store(rows: Sequence[tuple[Row, dict[str, Any]]], actor: str) -> _Batch:
+def _store(rows: Sequence[Valid], actor: str) -> _Batch:
     """Store a batch of valid rows, no two with one external id, in the session's
     transaction; the caller commits."""
     batch = _Batch()
     external_ids = [data["external_id"] for _row, data in rows if "external_id" in data]
     stored = _stored_external_ids(external_ids)
-    fresh: list[tuple[Row, dict[str, Any]]] = []
+    fresh: list[Valid] = []
     for row, data in rows:
         if data.get("external_id") in stored:
             batch.skipped += 1
@@ -350,7 +355,7 @@ def _settle_after_import() -> None:
         connection.exec_driver_sql("VACUUM (ANALYZE, SKIP_LOCKED)")
 
 
-def _commit_batch(rows: Sequence[tuple[Row, dict[str, Any]]], actor: str) -> _Batch:
+def _commit_batch(rows: Sequence[Valid], actor: str) -> _Batch:
     attempt = 1
     while True:
         try:
@@ -534,12 +539,12 @@ class _Rejects:
             self.path.unlink()
 
 
-def _first_of_each_external_id(rows: Iterable[Row]) -> tuple[list[tuple[Row, dict[str, Any]]], int]:
+def _first_of_each_external_id(rows: Iterable[Row]) -> tuple[list[Valid], int]:
     """The valid rows with their data, but for a row whose external id an earlier row of
     the window has (it is skipped: the first in the file is the one stored, as when
     run again); and how many were left out so."""
     claimed: set[str] = set()
-    valid: list[tuple[Row, dict[str, Any]]] = []
+    valid: list[Valid] = []
     repeated = 0
     for row in rows:
         if row.data is None:
@@ -554,9 +559,7 @@ def _first_of_each_external_id(rows: Iterable[Row]) -> tuple[list[tuple[Row, dic
     return valid, repeated
 
 
-def _batches_in_timeline_order(
-    rows: list[tuple[Row, dict[str, Any]]], size: int
-) -> Iterator[list[tuple[Row, dict[str, Any]]]]:
+def _batches_in_timeline_order(rows: list[Valid], size: int) -> Iterator[list[Valid]]:
     """The rows in batches of ``size``, in timeline order: by date, and in the file's
     order for one date. A date's text sorts as the timeline does (YYYY, YYYY-MM,
     YYYY-MM-DD: by the first day it can mean, the coarser first), and the sort is
@@ -569,7 +572,7 @@ def _batches_in_timeline_order(
 def _collected_per_window(windows: Iterable[_Read]) -> Iterator[_Read]:
     """The windows, with Python's cyclic garbage collected once after each.
 
-    A batch makes tens of thousands of objects that point to each other (an event
+    A window makes hundreds of thousands of objects that point to each other (an event
     and its citations), and the collector, run by the count of objects made, would
     scan them again and again, and the whole app's objects with them: a third of
     the import's time. The app's own objects are set aside (frozen) first.
@@ -679,8 +682,9 @@ def import_events(
                     progress(offset + (end - offset) * stored // len(valid), summary)
                 rejects.write(sorted(refused, key=lambda reject: reject[0].line))
                 offset = end
-                summary.seconds = time.perf_counter() - started
-                progress(offset, summary)
+                if not valid:
+                    summary.seconds = time.perf_counter() - started
+                    progress(offset, summary)
         if summary.imported:
             _settle_after_import()
         summary.seconds = time.perf_counter() - started
