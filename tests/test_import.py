@@ -467,7 +467,7 @@ class TestStoppedImports:
         script = textwrap.dedent(
             f"""
             import os, signal, sys
-            from timeline import changes, create_app, imports
+            from timeline import changes, create_app
 
             real = changes.insert_timeline_rows
             calls = []

@@ -397,9 +397,14 @@ def _key_sources(data: dict[str, Any]) -> None:
 WINDOW_ROWS = 10_000
 
 
+def _window_rows(batch_size: int) -> int:
+    """Rows in a window: WINDOW_ROWS, or one batch if larger."""
+    return max(WINDOW_ROWS, batch_size)
+
+
 def _windows(rows: Iterator[Row], batch_size: int, stream: IO[bytes]) -> Iterator[_Read]:
-    """The rows, in windows of WINDOW_ROWS (or one batch, if larger), whose valid
-    rows are stored in batches in timeline order (``_batches_in_timeline_order``).
+    """The rows, in windows of ``_window_rows``, whose valid rows are stored in
+    batches in timeline order (``_batches_in_timeline_order``).
 
     A file's events land all over the tables ordered by date (a pair's timeline, its
     words, tags and range blocks), so a batch in the file's order writes a page of
@@ -409,7 +414,7 @@ def _windows(rows: Iterator[Row], batch_size: int, stream: IO[bytes]) -> Iterato
     a second (README, "Importing events in bulk"). Windows of 5,000 rows gained
     about half as much, of 20,000 no more than 10,000, which hold about 80 MB.
     """
-    size = max(WINDOW_ROWS, batch_size)
+    size = _window_rows(batch_size)
     window: list[Row] = []
     for row in rows:
         window.append(row)
@@ -496,7 +501,7 @@ def default_workers(file_bytes: int, batch_size: int) -> int:
     """Checkers for a file when the command is not told: one per core this process
     may use besides its own, when the file holds several windows (a checker takes
     about a second to start, and validates while the window before is stored)."""
-    if file_bytes < 2 * max(WINDOW_ROWS, batch_size) * _ROW_BYTES:
+    if file_bytes < 2 * _window_rows(batch_size) * _ROW_BYTES:
         return 0
     return max(0, min(len(os.sched_getaffinity(0)) - 1, _MOST_CHECKERS))
 
