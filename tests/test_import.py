@@ -579,7 +579,7 @@ class TestAlongsideApiWrites:
         """An import's batch is a write from its start: an API write that commits
         between the batch's reads and its writes neither fails the batch nor takes
         its events' keys, and the API's writes wait their turn."""
-        rows, batch_size = 400, 5
+        rows, batch_size = 400, 2
         path = _jsonl(tmp_path / "events.jsonl", _cited_rows(rows))
         env = {**os.environ, "DATABASE_URL": database_url, "FLASK_APP": "app.py"}
         command = [FLASK, "events", "import", str(path), "--batch-size", str(batch_size)]
@@ -587,19 +587,18 @@ class TestAlongsideApiWrites:
             command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
         )
         statuses: list[int] = []
-        between_batches = 0
         deadline = time.monotonic() + _WAIT_SECONDS
         try:
-            while process.poll() is None and len(statuses) < 1_000:
+            # From before the import's first batch until after its last.
+            while process.poll() is None:
                 assert time.monotonic() < deadline, "the import did not end in time"
-                started = 0 < _imported(app) < rows
+                assert len(statuses) < 5_000, "the import did not end within 5,000 writes"
                 response = client.post(
                     f"{API}/events",
                     json=event_body(title=f"W{len(statuses)}"),
                     headers=tokens.editor,
                 )
                 statuses.append(response.status_code)
-                between_batches += started and 0 < _imported(app) < rows
             output = process.communicate(timeout=_WAIT_SECONDS)[0].decode()
         finally:
             if process.poll() is None:
@@ -608,10 +607,25 @@ class TestAlongsideApiWrites:
 
         assert process.returncode == 0, output
         assert _summary(rows, 0, 0, rows) in output
-        assert between_batches > 0  # writes went in while the import was at it
         assert set(statuses) == {201}
         assert _counts(app)["Event"] == rows + len(statuses)
         assert _imported(app) == rows
+        # The sync feed lists changes in commit order: the API's writes went in
+        # between the import's batches, not only before or after them.
+        committed = _committed_by_import(app)
+        first, last = committed.index(True), len(committed) - committed[::-1].index(True)
+        assert not all(committed[first:last])
+
+
+def _committed_by_import(app) -> list[bool]:
+    """For each change in the sync feed, in commit order: whether the import made it."""
+    with app.app_context():
+        by_import = db.session.scalars(
+            select(Event.external_id.is_not(None))
+            .join(FeedEntry, FeedEntry.event_seq == Event.seq)
+            .order_by(FeedEntry.position)
+        )
+        return list(by_import)
 
 
 def _imported(app) -> int:
