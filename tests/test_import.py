@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import json
@@ -226,6 +227,26 @@ class TestJsonLines:
         assert second.exit_code == 0, second.output
         assert second.stdout.startswith(_summary(1, 5, 0, 6))
         assert _titles(client) == ["E0", "E1", "E2", "E3", "E4", "E5"]
+
+    def test_a_byte_order_mark_before_the_first_line_is_ignored_and_elsewhere_refused(
+        self, client, runner, tmp_path
+    ):
+        first, second = (
+            json.dumps(event_body(title=title)).encode() for title in ("First", "Second")
+        )
+        path = tmp_path / "events.jsonl"
+        path.write_bytes(codecs.BOM_UTF8 + first + b"\n" + codecs.BOM_UTF8 + second + b"\n")
+        rejects = tmp_path / "rejects.jsonl"
+
+        result = _import(runner, path, "--rejects", str(rejects))
+
+        assert result.exit_code == 1
+        assert result.stdout.startswith(_summary(1, 0, 1, 2))
+        assert _titles(client) == ["First"]
+        (written,) = [json.loads(line) for line in rejects.read_text().splitlines()]
+        assert written["line"] == 2
+        (reason,) = written["errors"]["_schema"]
+        assert reason.startswith("The line is not valid JSON: Unexpected UTF-8 BOM")
 
     def test_the_planner_has_statistics_for_what_an_import_stored(self, app, runner, tmp_path):
         with app.app_context():

@@ -20,6 +20,7 @@ CSV has the columns of the CSV export (``exports.CSV_COLUMNS``); see
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import copy
 import csv
@@ -171,8 +172,13 @@ class _Batch:
 
 
 def jsonl_rows(stream: IO[bytes]) -> Iterator[Row]:
-    """One row per non-blank line, its bytes: ``checked`` parses them."""
+    """One row per non-blank line, its bytes: ``checked`` parses them.
+
+    A UTF-8 byte order mark before the first line is not part of it: Windows tools
+    write one (as for CSV), and JSON parsers may ignore it (RFC 8259, 8.1)."""
     for number, line in enumerate(stream, 1):
+        if number == 1:
+            line = line.removeprefix(codecs.BOM_UTF8)
         if line.strip():
             yield Row(number, line)
 
