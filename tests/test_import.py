@@ -842,6 +842,63 @@ class TestCsv:
         assert "Unknown CSV columns: colour." in refused.output
         assert _titles(client) == ["Fine"]
 
+    def test_rows_that_cannot_be_read_are_rejected_and_the_rest_go_in(
+        self, client, runner, tmp_path
+    ):
+        """A row in a Windows code page, a cell over the csv module's limit and a row
+        of more cells than the header are rejects with their lines, not a crash."""
+        path = tmp_path / "events.csv"
+        path.write_bytes(
+            b"title,date,countries\r\n"
+            b"First,2019,IN;RU\r\n"
+            + "Caf\u00e9 talks,2019,IN;RU\r\n".encode("cp1252")
+            + b'"'
+            + b"x" * (csv.field_size_limit() + 1)
+            + b'",2019,IN;RU\r\n'
+            b"Wide,2019,IN;RU,\xff\r\n"
+            b"Last,2019,IN;RU\r\n"
+        )
+        rejects = tmp_path / "rejects.jsonl"
+
+        result = _import(runner, path, "--rejects", str(rejects))
+
+        assert result.exit_code == 1
+        assert result.stdout.startswith(_summary(2, 0, 3, 5))
+        assert _titles(client) == ["First", "Last"]
+        written = [json.loads(line) for line in rejects.read_text().splitlines()]
+        limit = csv.field_size_limit()
+        assert written == [
+            {
+                "line": 3,
+                "errors": {
+                    "_schema": [
+                        "The row is not UTF-8: it holds the byte 0xE9. Save the file as "
+                        "UTF-8 (in Excel: CSV UTF-8)."
+                    ]
+                },
+                "row": {"title": "Caf\ufffd talks", "date": "2019", "countries": "IN;RU"},
+            },
+            {
+                "line": 4,
+                "errors": {
+                    "_schema": [
+                        f"The row is not valid CSV: field larger than field limit ({limit})."
+                    ]
+                },
+                "row": None,
+            },
+            {
+                "line": 5,
+                "errors": {"_schema": ["The row has more cells than the header."]},
+                "row": {
+                    "title": "Wide",
+                    "date": "2019",
+                    "countries": "IN;RU",
+                    "null": ["\ufffd"],
+                },
+            },
+        ]
+
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_quiet_when_not_a_terminal(runner, tmp_path):

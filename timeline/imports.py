@@ -216,8 +216,14 @@ _CSV_COLUMNS = frozenset(CSV_COLUMNS) | {"external_id"}
 
 
 def csv_rows(stream: IO[bytes], uncited: Callable[[], None]) -> Iterator[Row]:
-    """One row per CSV record after the header, with the line it starts on."""
-    text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
+    """One row per CSV record after the header, with the line it starts on.
+
+    A record that cannot be read is a rejected row, as a line that is not JSON is:
+    one with bytes that are not UTF-8 (a file saved in a Windows code page), or a cell
+    over the csv module's limit (a quote left open runs on through the lines after it).
+    """
+    # Bytes that are not UTF-8 come through as lone surrogates, for ``_not_utf8`` to find.
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="surrogateescape", newline="")
     try:
         yield from _csv_records(csv.DictReader(text), uncited)
     finally:
@@ -226,22 +232,61 @@ def csv_rows(stream: IO[bytes], uncited: Callable[[], None]) -> Iterator[Row]:
 
 def _csv_records(reader: csv.DictReader[str], uncited: Callable[[], None]) -> Iterator[Row]:
     header = reader.fieldnames or []
-    unknown = [name for name in header if name not in _CSV_COLUMNS]
+    unknown = [_readable(name) for name in header if name not in _CSV_COLUMNS]
     if unknown:
         raise ImportRefused(
             f"Unknown CSV columns: {', '.join(unknown)}. The columns are those of the "
             f"CSV export ({', '.join(CSV_COLUMNS)}), and external_id."
         )
     start = reader.line_num + 1
-    for record in reader:
-        if None in record:
-            yield Row(start, record, {"_schema": ["The row has more cells than the header."]})
+    while True:
+        try:
+            record = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:  # the reader goes on at the next line
+            yield Row(start, None, {"_schema": [f"The row is not valid CSV: {error}."]})
         else:
-            cells = {name: text_of_cell(value or "") for name, value in record.items()}
-            if cells.get("source_urls"):
-                uncited()
-            yield Row(start, csv_event(cells))
-        start = reader.line_num + 1
+            yield _csv_row(start, record, uncited)
+        # The csv reader's own count: DictReader's misses a record that failed.
+        start = reader.reader.line_num + 1
+
+
+def _csv_row(line: int, record: dict[str | None, Any], uncited: Callable[[], None]) -> Row:
+    # DictReader: the cells past the header's under None, None for the missing ones.
+    extra: list[str] = record.pop(None, [])
+    cells = {name: value or "" for name, value in record.items() if name is not None}
+    undecodable = _not_utf8([*cells.values(), *extra])
+    if extra or undecodable is not None:
+        shown: dict[str | None, Any] = {name: _readable(value) for name, value in cells.items()}
+        if extra:
+            shown[None] = [_readable(value) for value in extra]
+            why = "The row has more cells than the header."
+        else:
+            why = (
+                f"The row is not UTF-8: it holds the byte 0x{undecodable:02X}. Save the file "
+                "as UTF-8 (in Excel: CSV UTF-8)."
+            )
+        return Row(line, shown, {"_schema": [why]})
+    values = {name: text_of_cell(value) for name, value in cells.items()}
+    if values.get("source_urls"):
+        uncited()
+    return Row(line, csv_event(values))
+
+
+def _not_utf8(cells: Iterable[str]) -> int | None:
+    """The first byte of the cells that is not UTF-8, if any."""
+    for value in cells:
+        try:
+            value.encode()
+        except UnicodeEncodeError as error:
+            return ord(value[error.start]) - 0xDC00
+    return None
+
+
+def _readable(text: str) -> str:
+    """Text read with ``surrogateescape``, its bytes that are not UTF-8 shown as U+FFFD."""
+    return text.encode(errors="surrogateescape").decode(errors="replace")
 
 
 def _list(cell: str) -> list[str]:
