@@ -248,6 +248,41 @@ class TestJsonLines:
         (reason,) = written["errors"]["_schema"]
         assert reason.startswith("The line is not valid JSON: Unexpected UTF-8 BOM")
 
+    def test_a_line_longer_than_a_request_body_is_a_reject_read_no_further(
+        self, app, client, runner, tmp_path
+    ):
+        longest = app.config["MAX_CONTENT_LENGTH"]
+        unpadded = len(json.dumps({**event_body(title="Fits"), "padding": ""}))
+        fits = json.dumps({**event_body(title="Fits"), "padding": " " * (longest - unpadded)})
+        assert len(fits) == longest  # the longest line taken, which the schema checks
+        path = tmp_path / "events.jsonl"
+        with path.open("wb") as file:
+            file.write(json.dumps(event_body(title="First")).encode() + b"\n")
+            file.write(b'{"title": "' + b"x" * (3 * longest) + b'"}\n')
+            file.write(fits.encode() + b"\n")
+            file.write(json.dumps(event_body(title="Last")).encode())
+        rejects = tmp_path / "rejects.jsonl"
+
+        result = _import(runner, path, "--rejects", str(rejects))
+
+        assert result.exit_code == 1
+        assert result.stdout.startswith(_summary(2, 0, 2, 4))
+        assert _titles(client) == ["First", "Last"]
+        written = [json.loads(line) for line in rejects.read_text().splitlines()]
+        assert [(reject["line"], reject["errors"]) for reject in written] == [
+            (
+                2,
+                {
+                    "_schema": [
+                        f"The line is longer than {longest:,} bytes, the most a request "
+                        "body may be."
+                    ]
+                },
+            ),
+            (3, {"padding": ["Unknown field."]}),
+        ]
+        assert written[0]["row"] == '{"title": "' + "x" * 189 + "\u2026"
+
     def test_the_planner_has_statistics_for_what_an_import_stored(self, app, runner, tmp_path):
         with app.app_context():
             connection = db.session.connection()

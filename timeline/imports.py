@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import orjson
+from flask import current_app
 from marshmallow import Schema, ValidationError, fields, validate
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -171,16 +172,30 @@ class _Batch:
 # --- reading ------------------------------------------------------------------
 
 
-def jsonl_rows(stream: IO[bytes]) -> Iterator[Row]:
+def jsonl_rows(stream: IO[bytes], longest: int) -> Iterator[Row]:
     """One row per non-blank line, its bytes: ``checked`` parses them.
 
     A UTF-8 byte order mark before the first line is not part of it: Windows tools
-    write one (as for CSV), and JSON parsers may ignore it (RFC 8259, 8.1)."""
-    for number, line in enumerate(stream, 1):
+    write one (as for CSV), and JSON parsers may ignore it (RFC 8259, 8.1). A line of
+    more than ``longest`` bytes (the API's largest body) is a reject, read no further
+    than that: a file with no line breaks does not fill the memory."""
+    number = 0
+    while line := stream.readline(longest + 1):
+        number += 1
         if number == 1:
             line = line.removeprefix(codecs.BOM_UTF8)
-        if line.strip():
+        if len(line) > longest and not line.endswith(b"\n"):
+            while (rest := stream.readline(longest)) and not rest.endswith(b"\n"):
+                pass
+            shown = line[:_SHOWN_OF_LONG_LINE].decode(errors="replace") + "\u2026"
+            why = f"The line is longer than {longest:,} bytes, the most a request body may be."
+            yield Row(number, shown, {"_schema": [why]})
+        elif line.strip():
             yield Row(number, line)
+
+
+# How much of a line too long to read the rejects file shows.
+_SHOWN_OF_LONG_LINE = 200
 
 
 def _parse_line(row: Row) -> None:
@@ -712,7 +727,7 @@ def import_events(
             rows = (
                 csv_rows(stream, count_uncited)
                 if path.suffix.lower() == ".csv"
-                else jsonl_rows(stream)
+                else jsonl_rows(stream, current_app.config["MAX_CONTENT_LENGTH"])
             )
             read = _windows(rows, batch_size, stream)
             windows = checkers.run(read) if checkers else _checked_here(read)
