@@ -878,10 +878,12 @@ class TestCsv:
         assert _titles(client) == ["Fine"]
 
     def test_rows_that_cannot_be_read_are_rejected_and_the_rest_go_in(
-        self, client, runner, tmp_path
+        self, app, client, runner, tmp_path
     ):
-        """A row in a Windows code page, a cell over the csv module's limit and a row
-        of more cells than the header are rejects with their lines, not a crash."""
+        """A row in a Windows code page, a cell over the csv module's limit, a line
+        longer than a request body and a row of more cells than the header are rejects
+        with their lines, not a crash."""
+        longest = app.config["MAX_CONTENT_LENGTH"]
         path = tmp_path / "events.csv"
         path.write_bytes(
             b"title,date,countries\r\n"
@@ -890,6 +892,8 @@ class TestCsv:
             + b'"'
             + b"x" * (csv.field_size_limit() + 1)
             + b'",2019,IN;RU\r\n'
+            + b"y," * longest
+            + b"\r\n"
             b"Wide,2019,IN;RU,\xff\r\n"
             b"Last,2019,IN;RU\r\n"
         )
@@ -898,7 +902,7 @@ class TestCsv:
         result = _import(runner, path, "--rejects", str(rejects))
 
         assert result.exit_code == 1
-        assert result.stdout.startswith(_summary(2, 0, 3, 5))
+        assert result.stdout.startswith(_summary(2, 0, 4, 6))
         assert _titles(client) == ["First", "Last"]
         written = [json.loads(line) for line in rejects.read_text().splitlines()]
         limit = csv.field_size_limit()
@@ -924,6 +928,15 @@ class TestCsv:
             },
             {
                 "line": 5,
+                "errors": {
+                    "_schema": [
+                        f"The row is not valid CSV: the line is longer than {longest:,} characters."
+                    ]
+                },
+                "row": None,
+            },
+            {
+                "line": 6,
                 "errors": {"_schema": ["The row has more cells than the header."]},
                 "row": {
                     "title": "Wide",

@@ -230,41 +230,75 @@ _SERVER_COLUMNS = frozenset(
 _CSV_COLUMNS = frozenset(CSV_COLUMNS) | {"external_id"}
 
 
-def csv_rows(stream: IO[bytes], uncited: Callable[[], None]) -> Iterator[Row]:
+def csv_rows(stream: IO[bytes], longest: int, uncited: Callable[[], None]) -> Iterator[Row]:
     """One row per CSV record after the header, with the line it starts on.
 
     A record that cannot be read is a rejected row, as a line that is not JSON is:
-    one with bytes that are not UTF-8 (a file saved in a Windows code page), or a cell
-    over the csv module's limit (a quote left open runs on through the lines after it).
+    one with bytes that are not UTF-8 (a file saved in a Windows code page), a cell
+    over the csv module's limit (a quote left open runs on through the lines after
+    it), or a line of more than ``longest`` characters, read no further than that.
     """
     # Bytes that are not UTF-8 come through as lone surrogates, for ``_not_utf8`` to find.
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="surrogateescape", newline="")
+    lines = _Lines(text, longest)
     try:
-        yield from _csv_records(csv.DictReader(text), uncited)
+        yield from _csv_records(csv.DictReader(lines), lines, uncited)
     finally:
         text.detach()  # the caller's stream stays open, to tell how far it has read
 
 
-def _csv_records(reader: csv.DictReader[str], uncited: Callable[[], None]) -> Iterator[Row]:
-    header = reader.fieldnames or []
+class _LineTooLong(Exception):
+    pass
+
+
+class _Lines:
+    """The text's lines for the csv reader, counted; a line longer than ``longest``
+    characters is skipped and raises ``_LineTooLong`` in its place."""
+
+    def __init__(self, text: IO[str], longest: int) -> None:
+        self.text = text
+        self.longest = longest
+        self.number = 0
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        line = self.text.readline(self.longest + 1)
+        if not line:
+            raise StopIteration
+        self.number += 1
+        if len(line) > self.longest and not line.endswith(("\n", "\r")):
+            while (rest := self.text.readline(self.longest)) and not rest.endswith(("\n", "\r")):
+                pass
+            raise _LineTooLong(f"the line is longer than {self.longest:,} characters")
+        return line
+
+
+def _csv_records(
+    reader: csv.DictReader[str], lines: _Lines, uncited: Callable[[], None]
+) -> Iterator[Row]:
+    try:
+        header = reader.fieldnames or []
+    except (csv.Error, _LineTooLong) as error:
+        raise ImportRefused(f"The CSV header cannot be read: {error}.") from None
     unknown = [_readable(name) for name in header if name not in _CSV_COLUMNS]
     if unknown:
         raise ImportRefused(
             f"Unknown CSV columns: {', '.join(unknown)}. The columns are those of the "
             f"CSV export ({', '.join(CSV_COLUMNS)}), and external_id."
         )
-    start = reader.line_num + 1
+    start = lines.number + 1
     while True:
         try:
             record = next(reader)
         except StopIteration:
             return
-        except csv.Error as error:  # the reader goes on at the next line
+        except (csv.Error, _LineTooLong) as error:  # the reader goes on at the next line
             yield Row(start, None, {"_schema": [f"The row is not valid CSV: {error}."]})
         else:
             yield _csv_row(start, record, uncited)
-        # The csv reader's own count: DictReader's misses a record that failed.
-        start = reader.reader.line_num + 1
+        start = lines.number + 1
 
 
 def _csv_row(line: int, record: dict[str | None, Any], uncited: Callable[[], None]) -> Row:
@@ -724,10 +758,11 @@ def import_events(
             def count_uncited() -> None:
                 summary.uncited += 1
 
+            longest = current_app.config["MAX_CONTENT_LENGTH"]
             rows = (
-                csv_rows(stream, count_uncited)
+                csv_rows(stream, longest, count_uncited)
                 if path.suffix.lower() == ".csv"
-                else jsonl_rows(stream, current_app.config["MAX_CONTENT_LENGTH"])
+                else jsonl_rows(stream, longest)
             )
             read = _windows(rows, batch_size, stream)
             windows = checkers.run(read) if checkers else _checked_here(read)
