@@ -283,6 +283,39 @@ class TestJsonLines:
         ]
         assert written[0]["row"] == '{"title": "' + "x" * 189 + "\u2026"
 
+    def test_rejects_are_strict_json_whatever_their_rows_held(self, client, runner, tmp_path):
+        """A number too large for a float and a lone surrogate are refused by the schema,
+        and the rejects file still holds a line of strict JSON for each."""
+        path = tmp_path / "events.jsonl"
+        path.write_text(
+            '{"title": "Far", "date": "2019", "countries": ["IN", "RU"], '
+            '"location": {"name": "Sea", "lat": 1e999, "lon": 0}}\n'
+            '{"title": "Half \\ud800", "date": "2019", "countries": ["IN", "RU"]}\n'
+            + json.dumps(event_body(title="Fine"))
+            + "\n"
+        )
+        rejects = tmp_path / "rejects.jsonl"
+
+        result = _import(runner, path, "--rejects", str(rejects))
+
+        assert result.exit_code == 1
+        assert result.stdout.startswith(_summary(1, 0, 2, 3))
+        assert _titles(client) == ["Fine"]
+
+        def no_constants(name: str) -> None:
+            raise AssertionError(f"{name} is not JSON")
+
+        far, half = (
+            json.loads(line, parse_constant=no_constants)
+            for line in rejects.read_bytes().decode().splitlines()
+        )
+        assert far["row"]["location"] == {"name": "Sea", "lat": "inf", "lon": 0}
+        assert far["errors"] == {
+            "location.lat": ["Special numeric values (nan or infinity) are not permitted."]
+        }
+        assert (half["line"], half["row"]["title"]) == (2, "Half \ud800")
+        assert list(half["errors"]) == ["title"]
+
     def test_the_planner_has_statistics_for_what_an_import_stored(self, app, runner, tmp_path):
         with app.app_context():
             connection = db.session.connection()

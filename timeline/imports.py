@@ -27,6 +27,7 @@ import csv
 import gc
 import io
 import json
+import math
 import multiprocessing
 import os
 import signal
@@ -634,14 +635,36 @@ class _Rejects:
 
     def write(self, rejects: Sequence[tuple[Row, FieldErrors]]) -> None:
         for row, errors in rejects:
-            record = {"line": row.line, "errors": errors, "row": row.value}
-            self.file.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
+            self.file.write(_reject_line({"line": row.line, "errors": errors, "row": row.value}))
         self.file.flush()
 
     def close(self, rejected: int) -> None:
         self.file.close()
         if not rejected:
             self.path.unlink()
+
+
+def _reject_line(record: dict[str, Any]) -> str:
+    """A reject as a line of strict JSON, whatever the row held: a number JSON has no
+    literal for (1e999 read as infinity, a CSV cell "nan") as its text, and a lone
+    surrogate, which UTF-8 cannot hold, escaped as the JSON line had it ("\\ud800")."""
+    strict = _finite(record)
+    text = json.dumps(strict, ensure_ascii=False, default=str, allow_nan=False)
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        text = json.dumps(strict, default=str, allow_nan=False)
+    return text + "\n"
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_finite(item) for item in value]
+    return value
 
 
 def _first_of_each_external_id(rows: Iterable[Row]) -> tuple[list[Valid], int]:
