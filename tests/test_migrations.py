@@ -31,6 +31,7 @@ from timeline.db import db
 from timeline.domain.spans import blocks
 from timeline.domain.urls import normalise_url
 from timeline.domain.words import event_words
+from timeline.schema_version import CheckedGroup
 
 API = "/api/v1"
 # Base to head.
@@ -765,6 +766,65 @@ class TestOutdatedSchema:
             "schema": {"status": "current", "revision": HEAD, "expected": HEAD},
             "version": fresh_app.config["API_VERSION"],
         }
+
+    @pytest.mark.parametrize("behind", ["one revision behind", "never migrated"])
+    def test_the_apps_commands_refuse_until_flask_db_upgrade(self, fresh_app, behind, tmp_path):
+        """Every command of the app's own groups says what to do, and changes nothing,
+        where it would otherwise fail with a traceback or write to an old schema."""
+        if behind == "one revision behind":
+            with fresh_app.app_context():
+                upgrade(revision=REVISIONS[-2])
+        stored = REVISIONS[-2] if behind == "one revision behind" else "none"
+        empty = tmp_path / "empty.jsonl"
+        empty.write_text("")
+        # The arguments each command needs to get as far as running.
+        arguments = {
+            ("tokens", "create"): ["--name", "ci", "--role", "editor"],
+            ("tokens", "list"): [],
+            ("tokens", "revoke"): ["ci"],
+            ("demo", "load"): [],
+            ("events", "import"): [str(empty)],
+            ("idempotency", "purge"): [],
+            ("sources", "drafts"): [str(uuid.uuid4())],
+            ("read-model", "refresh"): [],
+            ("read-model", "rebuild"): [],
+        }
+        commands = {
+            (group_name, name)
+            for group_name, group in fresh_app.cli.commands.items()
+            if isinstance(group, CheckedGroup)
+            for name in group.commands
+        }
+        assert commands == set(arguments)
+        runner = fresh_app.test_cli_runner()
+
+        for (group_name, name), args in arguments.items():
+            result = runner.invoke(args=[group_name, name, *args])
+            assert result.exit_code == 1, (group_name, name, result.output)
+            assert result.output == (
+                f"Error: The database schema is at revision {stored}, but this version of "
+                f"Timeline needs {HEAD}. Run 'flask db upgrade' first.\n"
+            )
+        if behind == "never migrated":
+            with fresh_app.app_context():
+                assert sa.inspect(db.engine).get_table_names() == []
+        else:
+            assert _revision(fresh_app) == [REVISIONS[-2]]
+
+        assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
+        created = runner.invoke(args=["tokens", "create", "--name", "ci", "--role", "editor"])
+        assert created.exit_code == 0, created.output
+
+    def test_the_apps_commands_say_when_the_database_cannot_be_reached(self):
+        app = create_app(
+            {"SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://postgres@127.0.0.1:1/timeline"}
+        )
+
+        result = app.test_cli_runner().invoke(args=["tokens", "list"])
+
+        assert result.exit_code == 1
+        assert result.output.startswith("Error: The database cannot be reached: ")
+        assert "Connection refused" in result.output
 
     def test_a_schema_seen_at_head_is_not_read_again_until_a_health_check(self, app, client):
         assert client.get(f"{API}/events").status_code == 200

@@ -14,13 +14,13 @@ from typing import Any, TypeVar, cast
 
 import click
 from flask import Flask, current_app, g, request
-from flask.cli import AppGroup
 from sqlalchemy import delete, select
 
 from .apidoc import document
 from .db import db, delete_rows
 from .errors import Forbidden, Unauthorized
 from .models import ROLES, ApiToken, IdempotencyRecord, utcnow
+from .schema_version import CheckedGroup
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -122,7 +122,7 @@ def require_token_for_reads() -> None:
 
 # --- CLI --------------------------------------------------------------------
 
-tokens_cli = AppGroup("tokens", help="Create, list and revoke API tokens.")
+tokens_cli = CheckedGroup("tokens", help="Create, list and revoke API tokens.")
 
 
 @tokens_cli.command("create")

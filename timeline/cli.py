@@ -10,7 +10,6 @@ from typing import Any
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
 from sqlalchemy import func, select
 
 from . import rerender
@@ -19,16 +18,17 @@ from .demo import load_demo
 from .errors import ApiProblem
 from .imports import DEFAULT_BATCH_SIZE, ImportRefused, Summary, default_workers, import_events
 from .models import Event
+from .schema_version import CheckedGroup
 from .services import get_source, source_drafts
 from .writes import purge_expired_keys
 
-demo_cli = AppGroup("demo", help="The India-Russia demo data set.")
-events_cli = AppGroup("events", help="Events in bulk.")
-idempotency_cli = AppGroup("idempotency", help="Stored Idempotency-Key responses.")
-sources_cli = AppGroup("sources", help="Sources and the events their text proposes.")
+demo_cli = CheckedGroup("demo", help="The India-Russia demo data set.")
+events_cli = CheckedGroup("events", help="Events in bulk.")
+idempotency_cli = CheckedGroup("idempotency", help="Stored Idempotency-Key responses.")
+sources_cli = CheckedGroup("sources", help="Sources and the events their text proposes.")
 # The most one refresh runs: pending work grows only with new edits.
 _REFRESH_SECONDS = 3600.0
-read_model_cli = AppGroup("read-model", help="The stored event documents and timeline rows.")
+read_model_cli = CheckedGroup("read-model", help="The stored event documents and timeline rows.")
 
 
 @demo_cli.command("load")

@@ -9,16 +9,23 @@ that an upgrade made while the app runs takes effect without a restart (the
 check is one small query, and such a server answers nothing else anyway).
 Health always reads the revision, so a database moved back under a running
 server is noticed at the next health check, not never.
-The CLI does not go through requests, so ``flask db ...`` works on any schema.
+The CLI does not go through requests: ``flask db ...`` works on any schema, and the
+app's own commands (``CheckedGroup``) refuse to run, saying what to do, until it is
+at head.
 """
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
+import click
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask import Flask, current_app, request
+from flask.cli import AppGroup
 from sqlalchemy.exc import SQLAlchemyError
 
 from .db import db, reading
@@ -81,6 +88,43 @@ def refuse_outdated_schema() -> None:
         problem_type="schema-outdated",
         headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
     )
+
+
+def require_current_schema() -> None:
+    """For a command of the app: refuse to run on a schema the code does not match,
+    or when the database cannot be reached, with what to do instead of a traceback."""
+    try:
+        current = _check()
+    except SQLAlchemyError as error:
+        reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+        raise click.ClickException(f"The database cannot be reached: {reason}") from None
+    if current is not None:
+        raise click.ClickException(
+            f"The database schema is at revision {_joined(current) or 'none'}, but this "
+            f"version of Timeline needs {_joined(_state().expected)}. "
+            "Run 'flask db upgrade' first."
+        )
+
+
+class CheckedGroup(AppGroup):
+    """A group of the app's commands: each runs ``require_current_schema`` first, in
+    the app context (``AppGroup`` gives every command one)."""
+
+    # As AppGroup.command: only the decorator-factory form, not click's bare one.
+    def command(  # type: ignore[override]
+        self, *args: Any, **kwargs: Any
+    ) -> Callable[[Callable[..., Any]], click.Command]:
+        register = super().command(*args, **kwargs)
+
+        def decorator(command: Callable[..., Any]) -> click.Command:
+            @functools.wraps(command)
+            def checked(*call_args: Any, **call_kwargs: Any) -> Any:
+                require_current_schema()
+                return command(*call_args, **call_kwargs)
+
+            return register(checked)
+
+        return decorator
 
 
 def report(database_answers: bool) -> dict[str, str | None]:
