@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import gzip
 import io
 import json
 import os
@@ -446,6 +447,58 @@ def _run_again_completes(app, client, runner, path: Path) -> None:
     assert rerun.stdout.startswith(_summary(3, 2, 0, 5))
     assert _counts(app) == _whole_batches(5)
     assert _titles(client) == ["E0", "E1", "E2", "E3", "E4"]
+
+
+class TestGzip:
+    def test_compressed_files_import_as_their_content(self, client, runner, tmp_path):
+        rows = [event_body(title=f"E{i}", external_id=f"e{i}") for i in range(5)]
+        plain = _jsonl(tmp_path / "events.jsonl", rows)
+        compressed = tmp_path / "archive.jsonl.gz"
+        compressed.write_bytes(gzip.compress(plain.read_bytes()))
+        table = tmp_path / "more.csv.gz"  # CSV by the name under .gz
+        table.write_bytes(gzip.compress(b"title,date,countries\r\nFrom CSV,2019,IN;RU\r\n"))
+
+        for path, imported, skipped in ((compressed, 5, 0), (compressed, 0, 5), (table, 1, 0)):
+            result = _import(runner, path)
+            assert result.exit_code == 0, result.output
+            assert result.stdout.startswith(_summary(imported, skipped, 0, imported + skipped))
+        assert _titles(client) == ["E0", "E1", "E2", "E3", "E4", "From CSV"]
+        # What decides how many checkers to start: the rows' bytes, not the file's.
+        assert imports.content_bytes(compressed) == plain.stat().st_size
+        assert imports.content_bytes(plain) == plain.stat().st_size
+
+    def test_a_damaged_file_keeps_the_rows_before_the_damage(self, client, runner, tmp_path):
+        rows = [
+            event_body(title=f"E{i}", summary="x" * 200, external_id=f"e{i}") for i in range(60)
+        ]
+        content = "".join(json.dumps(row) + "\n" for row in rows).encode()
+        whole = gzip.compress(content, compresslevel=0)  # stored: bytes in, bytes out
+        path = tmp_path / "cut.jsonl.gz"
+        path.write_bytes(whole[: len(whole) // 2])
+        rejects = tmp_path / "rejects.jsonl"
+
+        result = _import(runner, path, "--rejects", str(rejects))
+
+        assert result.exit_code == 1
+        readable = gzip.GzipFile(fileobj=io.BytesIO(path.read_bytes()))
+        lines = []
+        with pytest.raises(EOFError):
+            lines.extend(readable)
+        whole_lines = [line for line in lines if line.endswith(b"\n")]
+        assert 0 < len(whole_lines) < len(rows)
+        assert result.stdout.startswith(_summary(len(whole_lines), 0, 1, len(whole_lines) + 1))
+        assert _titles(client) == sorted(f"E{i}" for i in range(len(whole_lines)))
+        (reject,) = [json.loads(line) for line in rejects.read_text().splitlines()]
+        assert reject == {
+            "line": len(whole_lines) + 1,
+            "errors": {
+                "_schema": [
+                    "The file cannot be read past here: Compressed file ended before the "
+                    "end-of-stream marker was reached."
+                ]
+            },
+            "row": None,
+        }
 
 
 class TestTimelineOrder:

@@ -16,7 +16,14 @@ from . import rerender
 from .db import db
 from .demo import load_demo
 from .errors import ApiProblem
-from .imports import DEFAULT_BATCH_SIZE, ImportRefused, Summary, default_workers, import_events
+from .imports import (
+    DEFAULT_BATCH_SIZE,
+    ImportRefused,
+    Summary,
+    content_bytes,
+    default_workers,
+    import_events,
+)
 from .models import Event
 from .schema_version import CheckedGroup
 from .services import get_source, source_drafts
@@ -94,7 +101,8 @@ def import_events_command(
     file: Path, batch_size: int, rejects_path: Path | None, workers: int | None, created_by: str
 ) -> None:
     """Import events from JSON Lines (one createEvent body per line, with an optional
-    external_id) or CSV (the columns of the CSV export). Rows whose external_id is
+    external_id) or CSV (the columns of the CSV export), either of them plain or
+    gzip-compressed (FILE.jsonl.gz, FILE.csv.gz). Rows whose external_id is
     stored already are skipped, so running it again completes a stopped import.
     Exits with status 1 when any row was rejected."""
     rejects = rejects_path or file.with_name(file.name + ".rejects.jsonl")
@@ -115,7 +123,9 @@ def import_events_command(
                 file,
                 rejects_path=rejects,
                 batch_size=batch_size,
-                workers=default_workers(size, batch_size) if workers is None else workers,
+                workers=(
+                    default_workers(content_bytes(file), batch_size) if workers is None else workers
+                ),
                 actor=created_by,
                 progress=progress,
             )

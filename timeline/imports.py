@@ -25,6 +25,7 @@ import contextlib
 import copy
 import csv
 import gc
+import gzip
 import io
 import json
 import math
@@ -33,13 +34,14 @@ import os
 import signal
 import sqlite3
 import time
+import zlib
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import orjson
 from flask import current_app
@@ -517,11 +519,18 @@ def _windows(rows: Iterator[Row], batch_size: int, stream: IO[bytes]) -> Iterato
     """
     size = _window_rows(batch_size)
     window: list[Row] = []
-    for row in rows:
-        window.append(row)
-        if len(window) == size:
-            yield _Read(window, stream.tell())
-            window = []
+    line = 0
+    try:
+        for row in rows:
+            window.append(row)
+            line = row.line
+            if len(window) == size:
+                yield _Read(window, stream.tell())
+                window = []
+    except (EOFError, OSError, zlib.error) as error:
+        # A damaged compressed file (or a failing disk): what was read goes in.
+        why = f"The file cannot be read past here: {error or type(error).__name__}."
+        window.append(Row(line + 1, None, {"_schema": [why]}))
     if window:
         yield _Read(window, stream.tell())
 
@@ -753,6 +762,38 @@ def _import_settings() -> Iterator[None]:
             db.session.rollback()
 
 
+_GZIP_MAGIC = b"\x1f\x8b"
+
+
+def _named_csv(path: Path) -> bool:
+    name = path.name.lower().removesuffix(".gz")
+    return name.endswith(".csv")
+
+
+@contextlib.contextmanager
+def _content(file: IO[bytes]) -> Iterator[IO[bytes]]:
+    """The file's content: decompressed when it is gzip (by its first bytes, whatever
+    its name), as archives of wire copy and exports usually are."""
+    if file.read(len(_GZIP_MAGIC)) != _GZIP_MAGIC:
+        file.seek(0)
+        yield file
+        return
+    file.seek(0)
+    with gzip.GzipFile(fileobj=file, mode="rb") as content:
+        yield cast(IO[bytes], content)
+
+
+def content_bytes(path: Path) -> int:
+    """About how many bytes of rows the file holds: its size, or for a gzip file the
+    size of its content as the trailer records it (modulo 4 GiB), at least its own."""
+    size = path.stat().st_size
+    with path.open("rb") as file:
+        if size < 18 or file.read(len(_GZIP_MAGIC)) != _GZIP_MAGIC:
+            return size
+        file.seek(-4, os.SEEK_END)
+        return max(size, int.from_bytes(file.read(4), "little"))
+
+
 def import_events(
     path: Path,
     *,
@@ -762,7 +803,8 @@ def import_events(
     actor: str,
     progress: Callable[[int, Summary], None] = lambda _bytes, _summary: None,
 ) -> Summary:
-    """Import the file (CSV when its name ends in .csv, else JSON Lines).
+    """Import the file (CSV when its name ends in .csv or .csv.gz, else JSON Lines),
+    read through gzip when it is compressed so.
 
     ``workers`` processes validate the rows (none: this one does). ``progress`` is
     called after each batch with the bytes of the file read so far (within a window,
@@ -776,7 +818,7 @@ def import_events(
         # Each batch's transaction is a write from its start (SQLite: BEGIN IMMEDIATE),
         # so that an API write committing between its reads and its writes cannot
         # make it fail, and the events' keys it picks stay free (``db.new_keys``).
-        with path.open("rb") as stream, writing(), _import_settings():
+        with path.open("rb") as file, _content(file) as stream, writing(), _import_settings():
 
             def count_uncited() -> None:
                 summary.uncited += 1
@@ -784,10 +826,11 @@ def import_events(
             longest = current_app.config["MAX_CONTENT_LENGTH"]
             rows = (
                 csv_rows(stream, longest, count_uncited)
-                if path.suffix.lower() == ".csv"
+                if _named_csv(path)
                 else jsonl_rows(stream, longest)
             )
-            read = _windows(rows, batch_size, stream)
+            # How far into the file: for a gzip file, its compressed bytes read so far.
+            read = _windows(rows, batch_size, file)
             windows = checkers.run(read) if checkers else _checked_here(read)
             offset = 0
             for window in _collected_per_window(windows):
