@@ -54,6 +54,21 @@ def _import(runner, path: Path, *options: str):
     return runner.invoke(args=["events", "import", str(path), *options])
 
 
+def _rejecting_import(runner, path: Path, *options: str) -> tuple[str, list[dict[str, Any]]]:
+    """Run an import that rejects rows: what it printed, and the rejects it wrote, each
+    a line of strict JSON."""
+    rejects = path.with_name("rejects.jsonl")
+    result = _import(runner, path, "--rejects", str(rejects), *options)
+    assert result.exit_code == 1, result.output
+    return result.stdout, [
+        json.loads(line, parse_constant=_not_json) for line in rejects.read_text().splitlines()
+    ]
+
+
+def _not_json(constant: str) -> None:
+    raise AssertionError(f"{constant} is not JSON")
+
+
 def _comparable(document: dict[str, Any]) -> dict[str, Any]:
     """An event without what differs between two events made from one input: ids,
     times, and the citation ids its checks name (as positions instead)."""
@@ -237,14 +252,11 @@ class TestJsonLines:
         )
         path = tmp_path / "events.jsonl"
         path.write_bytes(codecs.BOM_UTF8 + first + b"\n" + codecs.BOM_UTF8 + second + b"\n")
-        rejects = tmp_path / "rejects.jsonl"
 
-        result = _import(runner, path, "--rejects", str(rejects))
+        printed, (written,) = _rejecting_import(runner, path)
 
-        assert result.exit_code == 1
-        assert result.stdout.startswith(_summary(1, 0, 1, 2))
+        assert printed.startswith(_summary(1, 0, 1, 2))
         assert _titles(client) == ["First"]
-        (written,) = [json.loads(line) for line in rejects.read_text().splitlines()]
         assert written["line"] == 2
         (reason,) = written["errors"]["_schema"]
         assert reason.startswith("The line is not valid JSON: Unexpected UTF-8 BOM")
@@ -262,14 +274,11 @@ class TestJsonLines:
             file.write(b'{"title": "' + b"x" * (3 * longest) + b'"}\n')
             file.write(fits.encode() + b"\n")
             file.write(json.dumps(event_body(title="Last")).encode())
-        rejects = tmp_path / "rejects.jsonl"
 
-        result = _import(runner, path, "--rejects", str(rejects))
+        printed, written = _rejecting_import(runner, path)
 
-        assert result.exit_code == 1
-        assert result.stdout.startswith(_summary(2, 0, 2, 4))
+        assert printed.startswith(_summary(2, 0, 2, 4))
         assert _titles(client) == ["First", "Last"]
-        written = [json.loads(line) for line in rejects.read_text().splitlines()]
         assert [(reject["line"], reject["errors"]) for reject in written] == [
             (
                 2,
@@ -295,21 +304,11 @@ class TestJsonLines:
             + json.dumps(event_body(title="Fine"))
             + "\n"
         )
-        rejects = tmp_path / "rejects.jsonl"
 
-        result = _import(runner, path, "--rejects", str(rejects))
+        printed, (far, half) = _rejecting_import(runner, path)
 
-        assert result.exit_code == 1
-        assert result.stdout.startswith(_summary(1, 0, 2, 3))
+        assert printed.startswith(_summary(1, 0, 2, 3))
         assert _titles(client) == ["Fine"]
-
-        def no_constants(name: str) -> None:
-            raise AssertionError(f"{name} is not JSON")
-
-        far, half = (
-            json.loads(line, parse_constant=no_constants)
-            for line in rejects.read_bytes().decode().splitlines()
-        )
         assert far["row"]["location"] == {"name": "Sea", "lat": "inf", "lon": 0}
         assert far["errors"] == {
             "location.lat": ["Special numeric values (nan or infinity) are not permitted."]
@@ -475,20 +474,17 @@ class TestGzip:
         whole = gzip.compress(content, compresslevel=0)  # stored: bytes in, bytes out
         path = tmp_path / "cut.jsonl.gz"
         path.write_bytes(whole[: len(whole) // 2])
-        rejects = tmp_path / "rejects.jsonl"
 
-        result = _import(runner, path, "--rejects", str(rejects))
+        printed, (reject,) = _rejecting_import(runner, path)
 
-        assert result.exit_code == 1
         readable = gzip.GzipFile(fileobj=io.BytesIO(path.read_bytes()))
         lines = []
         with pytest.raises(EOFError):
             lines.extend(readable)
         whole_lines = [line for line in lines if line.endswith(b"\n")]
         assert 0 < len(whole_lines) < len(rows)
-        assert result.stdout.startswith(_summary(len(whole_lines), 0, 1, len(whole_lines) + 1))
+        assert printed.startswith(_summary(len(whole_lines), 0, 1, len(whole_lines) + 1))
         assert _titles(client) == sorted(f"E{i}" for i in range(len(whole_lines)))
-        (reject,) = [json.loads(line) for line in rejects.read_text().splitlines()]
         assert reject == {
             "line": len(whole_lines) + 1,
             "errors": {
@@ -788,7 +784,6 @@ class TestBadRows:
         rows[170]["citations"][0]["stance"] = "maybe"
         rows[299] = '{"title": "cut short"\n'
         path = _jsonl(tmp_path / "events.jsonl", rows)
-        rejects = tmp_path / "rejects.jsonl"
         expected = [
             (42, {"date": ["'2019-02-30' does not exist: Feb 2019 has 28 days."]}),
             (171, {"citations.0.stance": ["Must be one of: supports, disputes, context."]}),
@@ -803,10 +798,8 @@ class TestBadRows:
         ]
 
         for imported, skipped in ((297, 0), (0, 297)):
-            result = _import(runner, path, "--batch-size", "50", "--rejects", str(rejects))
-            assert result.exit_code == 1
-            assert result.stdout.startswith(_summary(imported, skipped, 3, 300))
-            written = [json.loads(line) for line in rejects.read_text().splitlines()]
+            printed, written = _rejecting_import(runner, path, "--batch-size", "50")
+            assert printed.startswith(_summary(imported, skipped, 3, 300))
             assert [(r["line"], r["errors"]) for r in written] == expected
             assert _counts(app) == _whole_batches(297)
 
@@ -817,16 +810,11 @@ class TestBadRows:
         for n in (3, 25, 58):
             rows[n]["countries"] = ["IN"]
         path = _jsonl(tmp_path / "events.jsonl", rows)
-        rejects = tmp_path / "rejects.jsonl"
         monkeypatch.setattr(imports, "WINDOW_ROWS", 7)  # windows go round the checkers
 
-        result = _import(
-            runner, path, "--batch-size", "7", "--workers", "2", "--rejects", str(rejects)
-        )
+        printed, written = _rejecting_import(runner, path, "--batch-size", "7", "--workers", "2")
 
-        assert result.exit_code == 1
-        assert result.stdout.startswith(_summary(57, 0, 3, 60))
-        written = [json.loads(line) for line in rejects.read_text().splitlines()]
+        assert printed.startswith(_summary(57, 0, 3, 60))
         assert [(r["line"], r["errors"]) for r in written] == [
             (n + 1, {"countries": ["Give 2 to 20 countries."]}) for n in (3, 25, 58)
         ]
@@ -983,14 +971,11 @@ class TestCsv:
             b"Wide,2019,IN;RU,\xff\r\n"
             b"Last,2019,IN;RU\r\n"
         )
-        rejects = tmp_path / "rejects.jsonl"
 
-        result = _import(runner, path, "--rejects", str(rejects))
+        printed, written = _rejecting_import(runner, path)
 
-        assert result.exit_code == 1
-        assert result.stdout.startswith(_summary(2, 0, 4, 6))
+        assert printed.startswith(_summary(2, 0, 4, 6))
         assert _titles(client) == ["First", "Last"]
-        written = [json.loads(line) for line in rejects.read_text().splitlines()]
         limit = csv.field_size_limit()
         assert written == [
             {
