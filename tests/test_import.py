@@ -575,7 +575,7 @@ class TestTimelineOrder:
 
 class TestStoppedImports:
     def test_a_batch_that_fails_in_the_database_leaves_whole_batches(
-        self, app, client, runner, tmp_path, monkeypatch
+        self, app, client, runner, database_url, tmp_path, monkeypatch
     ):
         path = _jsonl(tmp_path / "events.jsonl", _cited_rows(5))
         real = changes.insert_timeline_rows
@@ -584,14 +584,22 @@ class TestStoppedImports:
         def failing(connection, events, *rest):
             calls.append(len(events))
             if len(calls) == 2:  # the second batch: its events and citations are written
-                raise RuntimeError("the database went away")
+                connection.exec_driver_sql("INSERT INTO gone VALUES (1)")  # the database fails
             real(connection, events, *rest)
 
         with monkeypatch.context() as patch:
             patch.setattr(changes, "insert_timeline_rows", failing)
             failed = _import(runner, path, "--batch-size", "2")
         assert failed.exit_code == 1
-        assert isinstance(failed.exception, RuntimeError)
+        said = {
+            "sqlite": "no such table: gone",
+            "postgresql": 'relation "gone" does not exist',
+        }[database_url.split(":")[0].split("+")[0]]
+        assert failed.output == (
+            f"Error: The database failed: {said}. Imported 2 before, in whole batches; the one "
+            "under way is not stored. Run the same command again to continue: rows with an "
+            "external_id that is stored are skipped.\n"
+        )
         assert _counts(app) == _whole_batches(2)
 
         _run_again_completes(app, client, runner, path)

@@ -19,6 +19,7 @@ from .errors import ApiProblem
 from .imports import (
     DEFAULT_BATCH_SIZE,
     ImportRefused,
+    ImportStopped,
     Summary,
     content_bytes,
     default_workers,
@@ -65,6 +66,11 @@ def source_drafts_command(source_id: str) -> None:
     except ApiProblem as problem:
         raise click.ClickException(str(problem.description)) from None
     click.echo(json.dumps(drafts, indent=2, ensure_ascii=False))
+
+
+_RUN_AGAIN = (
+    "Run the same command again to continue: rows with an external_id that is stored are skipped."
+)
 
 
 @events_cli.command("import")
@@ -131,11 +137,15 @@ def import_events_command(
             )
         except ImportRefused as refused:
             raise click.ClickException(str(refused)) from None
+        except ImportStopped as stopped:
+            raise click.ClickException(
+                f"The database failed: {stopped.reason}. Imported {stopped.summary.imported:,} "
+                f"before, in whole batches; the one under way is not stored. {_RUN_AGAIN}"
+            ) from None
         except KeyboardInterrupt:
             raise click.ClickException(
                 "Stopped. The batches imported so far are stored, the one under way is "
-                "not; run the same command again to continue (rows with an external_id "
-                "that is stored are skipped)."
+                f"not. {_RUN_AGAIN}"
             ) from None
     click.echo(summary.line(rejects))
     if summary.rejected:

@@ -352,6 +352,14 @@ def _end_turn(info: dict[Any, Any]) -> None:
 _TURNS = "timeline_write_turns"
 
 
+def failure_reason(error: SQLAlchemyError | sqlite3.Error) -> str:
+    """What the database or its driver said went wrong, on one line, without the
+    statement and parameters that SQLAlchemy's message adds."""
+    said = error.orig if isinstance(error, DBAPIError) and error.orig is not None else error
+    lines = str(said).strip().splitlines()
+    return lines[0] if lines else type(said).__name__
+
+
 def is_transient_failure(error: BaseException) -> bool:
     """Whether ``error`` says the database is unreachable or busy for now, so that
     the same request may succeed later (a 503), rather than that it failed (a 500).

@@ -50,7 +50,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from . import changes, json_body, services
-from .db import among, db, refresh_statistics, writing
+from .db import among, db, failure_reason, refresh_statistics, writing
 from .domain.urls import url_key
 from .errors import ApiProblem, FieldErrors, flatten_errors
 from .exports import CSV_COLUMNS, text_of_cell
@@ -395,6 +395,15 @@ def csv_event(cells: dict[str, str]) -> dict[str, Any]:
 
 class ImportRefused(Exception):
     """The file cannot be imported at all (not the fault of one row)."""
+
+
+class ImportStopped(Exception):
+    """The database failed during the import: the batches committed before stay."""
+
+    def __init__(self, summary: Summary, reason: str) -> None:
+        super().__init__(reason)
+        self.summary = summary
+        self.reason = reason
 
 
 # --- storing ------------------------------------------------------------------
@@ -860,8 +869,12 @@ def import_events(
         if summary.imported:
             _settle_after_import()
         summary.seconds = time.perf_counter() - started
+    except (SQLAlchemyError, sqlite3.Error) as error:  # SQLite's busy: raised unwrapped
+        raise ImportStopped(summary, failure_reason(error)) from error
     finally:
-        db.session.rollback()
+        # A connection the database dropped has nothing to roll back.
+        with contextlib.suppress(SQLAlchemyError):
+            db.session.rollback()
         if checkers:
             checkers.close()
         rejects.close(summary.rejected)

@@ -28,7 +28,7 @@ from flask import Flask, current_app, request
 from flask.cli import AppGroup
 from sqlalchemy.exc import SQLAlchemyError
 
-from .db import db, reading
+from .db import db, failure_reason, reading
 from .errors import ServiceUnavailable
 
 # Health reports the schema itself; the spec comes from the code, not the database.
@@ -96,8 +96,9 @@ def require_current_schema() -> None:
     try:
         current = _check()
     except SQLAlchemyError as error:
-        reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
-        raise click.ClickException(f"The database cannot be reached: {reason}") from None
+        raise click.ClickException(
+            f"The database cannot be reached: {failure_reason(error)}"
+        ) from None
     if current is not None:
         raise click.ClickException(
             f"The database schema is at revision {_joined(current) or 'none'}, but this "
