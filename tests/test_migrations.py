@@ -25,7 +25,7 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy.engine import Connection, make_url
 
 from tests.conftest import BACKENDS, POSTGRES_URL
-from timeline import MIGRATIONS, create_app
+from timeline import MIGRATIONS, cli, create_app
 from timeline.auth import create_token
 from timeline.db import db
 from timeline.domain.spans import blocks
@@ -814,6 +814,22 @@ class TestOutdatedSchema:
         assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
         created = runner.invoke(args=["tokens", "create", "--name", "ci", "--role", "editor"])
         assert created.exit_code == 0, created.output
+
+    def test_a_database_failure_ends_any_of_the_apps_commands_with_what_it_said(
+        self, app, monkeypatch
+    ):
+        def failing_load() -> int:
+            db.session.execute(sa.text("INSERT INTO gone VALUES (1)"))
+            return 0
+
+        monkeypatch.setattr(cli, "load_demo", failing_load)
+
+        result = app.test_cli_runner().invoke(args=["demo", "load"])
+
+        assert result.exit_code == 1
+        assert result.output.startswith("Error: The database failed: ")
+        assert "gone" in result.output
+        assert "INSERT" not in result.output  # no statement, no parameters
 
     def test_the_apps_commands_say_when_the_database_cannot_be_reached(self):
         app = create_app(

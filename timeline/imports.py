@@ -47,7 +47,7 @@ import orjson
 from flask import current_app
 from marshmallow import Schema, ValidationError, fields, validate
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 
 from . import changes, json_body, services
 from .db import among, db, failure_reason, refresh_statistics, writing
@@ -869,7 +869,7 @@ def import_events(
         if summary.imported:
             _settle_after_import()
         summary.seconds = time.perf_counter() - started
-    except (SQLAlchemyError, sqlite3.Error) as error:  # SQLite's busy: raised unwrapped
+    except (DBAPIError, sqlite3.Error) as error:  # SQLite's busy: raised unwrapped
         raise ImportStopped(summary, failure_reason(error)) from error
     finally:
         # A connection the database dropped has nothing to roll back.

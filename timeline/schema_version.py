@@ -17,6 +17,7 @@ at head.
 from __future__ import annotations
 
 import functools
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -26,7 +27,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask import Flask, current_app, request
 from flask.cli import AppGroup
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from .db import db, failure_reason, reading
 from .errors import ServiceUnavailable
@@ -109,7 +110,9 @@ def require_current_schema() -> None:
 
 class CheckedGroup(AppGroup):
     """A group of the app's commands: each runs ``require_current_schema`` first, in
-    the app context (``AppGroup`` gives every command one)."""
+    the app context (``AppGroup`` gives every command one), and a failure of the
+    database while it runs (the server gone, a lock timeout) ends it with what the
+    database said rather than a traceback that lists the statement's parameters."""
 
     # As AppGroup.command: only the decorator-factory form, not click's bare one.
     def command(  # type: ignore[override]
@@ -121,7 +124,13 @@ class CheckedGroup(AppGroup):
             @functools.wraps(command)
             def checked(*call_args: Any, **call_kwargs: Any) -> Any:
                 require_current_schema()
-                return command(*call_args, **call_kwargs)
+                try:
+                    return command(*call_args, **call_kwargs)
+                # SQLite's busy error comes unwrapped from the begin event (timeline.db).
+                except (DBAPIError, sqlite3.Error) as error:
+                    raise click.ClickException(
+                        f"The database failed: {failure_reason(error)}."
+                    ) from None
 
             return register(checked)
 
