@@ -16,6 +16,7 @@ import subprocess
 import sys
 import textwrap
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -446,6 +447,44 @@ def _run_again_completes(app, client, runner, path: Path) -> None:
     assert rerun.stdout.startswith(_summary(3, 2, 0, 5))
     assert _counts(app) == _whole_batches(5)
     assert _titles(client) == ["E0", "E1", "E2", "E3", "E4"]
+
+
+class TestCheckOnly:
+    def test_check_says_what_an_import_would_do_and_stores_nothing(
+        self, app, client, runner, tmp_path
+    ):
+        _import(
+            runner, _jsonl(tmp_path / "first.jsonl", [event_body(title="In", external_id="in")])
+        )
+        before = _counts(app)
+        rows = [
+            event_body(title="In again", external_id="in"),
+            *_cited_rows(2),
+            {**event_body(title="Bad date"), "date": "2019-02-30"},
+            event_body(
+                title="Unknown source",
+                citations=[{"source_id": str(uuid.uuid4()), "quote": "Q", "stance": "supports"}],
+            ),
+        ]
+        path = _jsonl(tmp_path / "events.jsonl", rows)
+
+        printed, checked = _rejecting_import(runner, path, "--check", "--batch-size", "2")
+
+        assert printed.startswith("Checked 5 rows in ")
+        assert ", storing nothing: 2 would be imported, 1 skipped (already in), 2 rejected." in (
+            printed
+        )
+        assert _counts(app) == before  # no event, no source of the rows' own
+        assert _titles(client) == ["In"]
+
+        printed, imported = _rejecting_import(runner, path, "--batch-size", "2")
+
+        assert printed.startswith(_summary(2, 1, 2, 5))
+        assert [(r["line"], r["errors"]) for r in checked] == [
+            (r["line"], r["errors"]) for r in imported
+        ]
+        assert [r["line"] for r in checked] == [4, 5]
+        assert _titles(client) == ["E0", "E1", "In"]
 
 
 class TestGzip:

@@ -98,24 +98,35 @@ _RUN_AGAIN = (
     "[default: one per other core, at most 3, for a file of several batches; else 0].",
 )
 @click.option(
+    "--check",
+    is_flag=True,
+    help="Check every row as the import would, writing the rejects, and store nothing.",
+)
+@click.option(
     "--created-by",
     default="import",
     show_default=True,
     help="Who the events are recorded as created by (a reviewer of that name cannot review them).",
 )
 def import_events_command(
-    file: Path, batch_size: int, rejects_path: Path | None, workers: int | None, created_by: str
+    file: Path,
+    batch_size: int,
+    rejects_path: Path | None,
+    workers: int | None,
+    check: bool,
+    created_by: str,
 ) -> None:
     """Import events from JSON Lines (one createEvent body per line, with an optional
     external_id) or CSV (the columns of the CSV export), either of them plain or
     gzip-compressed (FILE.jsonl.gz, FILE.csv.gz). Rows whose external_id is
     stored already are skipped, so running it again completes a stopped import.
-    Exits with status 1 when any row was rejected."""
+    With --check, nothing is stored: the summary and the rejects say what an import
+    would do. Exits with status 1 when any row was rejected."""
     rejects = rejects_path or file.with_name(file.name + ".rejects.jsonl")
     size = file.stat().st_size
     with click.progressbar(
         length=size,
-        label=f"Importing {file.name}",
+        label=f"{'Checking' if check else 'Importing'} {file.name}",
         file=sys.stderr,
         hidden=not sys.stderr.isatty(),
         item_show_func=_progress_info,
@@ -133,16 +144,21 @@ def import_events_command(
                     default_workers(content_bytes(file), batch_size) if workers is None else workers
                 ),
                 actor=created_by,
+                store=not check,
                 progress=progress,
             )
         except ImportRefused as refused:
             raise click.ClickException(str(refused)) from None
         except ImportStopped as stopped:
+            if check:
+                raise click.ClickException(f"The database failed: {stopped.reason}.") from None
             raise click.ClickException(
                 f"The database failed: {stopped.reason}. Imported {stopped.summary.imported:,} "
                 f"before, in whole batches; the one under way is not stored. {_RUN_AGAIN}"
             ) from None
         except KeyboardInterrupt:
+            if check:
+                raise click.ClickException("Stopped. Nothing was stored.") from None
             raise click.ClickException(
                 "Stopped. The batches imported so far are stored, the one under way is "
                 f"not. {_RUN_AGAIN}"

@@ -145,14 +145,23 @@ class Summary:
     # CSV rows that named sources: the CSV export carries no citations to import.
     uncited: int = 0
     seconds: float = 0.0
+    # Checked only (``import_events(store=False)``): the counts say what would be.
+    stored: bool = True
 
     def line(self, rejects: Path) -> str:
         rate = self.rows / self.seconds if self.seconds else 0.0
-        text = (
-            f"Imported {self.imported:,}, skipped {self.skipped:,} (already in), "
-            f"rejected {self.rejected:,} of {self.rows:,} rows in {self.seconds:.1f} s "
-            f"({rate:,.0f} rows/s)."
-        )
+        if self.stored:
+            text = (
+                f"Imported {self.imported:,}, skipped {self.skipped:,} (already in), "
+                f"rejected {self.rejected:,} of {self.rows:,} rows in {self.seconds:.1f} s "
+                f"({rate:,.0f} rows/s)."
+            )
+        else:
+            text = (
+                f"Checked {self.rows:,} rows in {self.seconds:.1f} s ({rate:,.0f} rows/s), "
+                f"storing nothing: {self.imported:,} would be imported, {self.skipped:,} "
+                f"skipped (already in), {self.rejected:,} rejected."
+            )
         if self.rejected:
             text += f" Rejected rows: {rejects}"
         if self.uncited:
@@ -417,9 +426,10 @@ def _stored_external_ids(external_ids: Sequence[str]) -> set[str]:
     )
 
 
-def _store(rows: Sequence[Valid], actor: str) -> _Batch:
+def _store(rows: Sequence[Valid], actor: str, store: bool) -> _Batch:
     """Store a batch of valid rows, no two with one external id, in the session's
-    transaction; the caller commits."""
+    transaction; the caller commits. Without ``store``, only what storing checks (an
+    external id stored, a source_id that is not) is done: the caller rolls back."""
     batch = _Batch()
     external_ids = [data["external_id"] for _row, data in rows if "external_id" in data]
     stored = _stored_external_ids(external_ids)
@@ -439,7 +449,7 @@ def _store(rows: Sequence[Valid], actor: str) -> _Batch:
             events.append(event)
         else:
             batch.rejects.append((row, event))
-    if events:
+    if events and store:
         changes.insert_new_events(events)
     batch.imported = len(events)
     return batch
@@ -467,12 +477,15 @@ def _settle_after_import() -> None:
         connection.exec_driver_sql("VACUUM (ANALYZE, SKIP_LOCKED)")
 
 
-def _commit_batch(rows: Sequence[Valid], actor: str) -> _Batch:
+def _commit_batch(rows: Sequence[Valid], actor: str, store: bool) -> _Batch:
     attempt = 1
     while True:
         try:
-            batch = _store(rows, actor)
-            db.session.commit()
+            batch = _store(rows, actor, store)
+            if store:
+                db.session.commit()
+            else:
+                db.session.rollback()  # the inline sources new_events stored
             return batch
         except IntegrityError:
             db.session.rollback()
@@ -810,6 +823,7 @@ def import_events(
     batch_size: int = DEFAULT_BATCH_SIZE,
     workers: int = 0,
     actor: str,
+    store: bool = True,
     progress: Callable[[int, Summary], None] = lambda _bytes, _summary: None,
 ) -> Summary:
     """Import the file (CSV when its name ends in .csv or .csv.gz, else JSON Lines),
@@ -817,9 +831,11 @@ def import_events(
 
     ``workers`` processes validate the rows (none: this one does). ``progress`` is
     called after each batch with the bytes of the file read so far (within a window,
-    in proportion to its rows stored).
+    in proportion to its rows stored). Without ``store``, every row is checked as it
+    would be and rejects are written, but nothing is stored; a row whose external id
+    an earlier window of the file holds then counts as one to import.
     """
-    summary = Summary()
+    summary = Summary(stored=store)
     started = time.perf_counter()
     rejects = _Rejects(rejects_path)
     checkers = _Checkers(workers) if workers else None
@@ -851,7 +867,7 @@ def import_events(
                 end = window.offset
                 stored = 0
                 for in_order in _batches_in_timeline_order(valid, batch_size):
-                    batch = _commit_batch(in_order, actor)
+                    batch = _commit_batch(in_order, actor, store)
                     refused += batch.rejects
                     stored += len(in_order)
                     summary.rows += len(in_order)
@@ -866,7 +882,7 @@ def import_events(
                 if not valid:
                     summary.seconds = time.perf_counter() - started
                     progress(offset, summary)
-        if summary.imported:
+        if store and summary.imported:
             _settle_after_import()
         summary.seconds = time.perf_counter() - started
     except (DBAPIError, sqlite3.Error) as error:  # SQLite's busy: raised unwrapped
