@@ -50,6 +50,27 @@ class TestTokenCli:
         bad = runner.invoke(args=["tokens", "create", "--name", "b", "--role", "boss"])
         assert bad.exit_code != 0
 
+    @pytest.mark.parametrize(
+        ("name", "why"),
+        [
+            ("", "Length must be between 1 and 80."),
+            ("n" * 81, "Length must be between 1 and 80."),
+            ("   ", "Text cannot be only whitespace."),
+            (
+                "Asha\tRao",
+                "Text cannot contain line breaks, tabs or other control characters "
+                "(found U+0009 at character 5).",
+            ),
+        ],
+    )
+    def test_a_name_that_breaks_the_rules_for_text_is_refused(self, app, runner, name, why):
+        result = runner.invoke(args=["tokens", "create", "--name", name, "--role", "editor"])
+
+        assert result.exit_code == 2
+        assert result.output.endswith(f"Error: Invalid value for '--name': {why}\n")
+        with app.app_context():
+            assert db.session.scalars(select(ApiToken)).all() == []
+
     def test_revoke_unknown_name(self, runner):
         result = runner.invoke(args=["tokens", "revoke", "ghost"])
         assert result.exit_code != 0

@@ -1067,6 +1067,20 @@ class TestCsv:
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_creators_name_follows_the_rules_for_names(app, runner, tmp_path):
+    path = _jsonl(tmp_path / "e.jsonl", [event_body()])
+
+    result = _import(runner, path, "--created-by", "wire\x1b[31m")
+
+    assert result.exit_code == 2
+    assert result.output.endswith(
+        "Error: Invalid value for '--created-by': Text cannot contain line breaks, tabs or "
+        "other control characters (found U+001B at character 5).\n"
+    )
+    assert _counts(app)["Event"] == 0
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_quiet_when_not_a_terminal(runner, tmp_path):
     result = _import(runner, _jsonl(tmp_path / "e.jsonl", [event_body()]))
     assert result.exit_code == 0

@@ -14,11 +14,13 @@ from typing import Any, TypeVar, cast
 
 import click
 from flask import Flask, current_app, g, request
+from marshmallow import ValidationError, validate
 from sqlalchemy import delete, select
 
 from .apidoc import document
 from .db import db, delete_rows
 from .errors import Forbidden, Unauthorized
+from .fields import Text
 from .models import ROLES, ApiToken, IdempotencyRecord, utcnow
 from .schema_version import CheckedGroup
 
@@ -124,9 +126,30 @@ def require_token_for_reads() -> None:
 
 tokens_cli = CheckedGroup("tokens", help="Create, list and revoke API tokens.")
 
+# As long as the columns that record who did what (tokens, creators, reviewers) take.
+NAME_LENGTH = 80
+_NAME = Text(validate=validate.Length(1, NAME_LENGTH))
+
+
+class ActorName(click.ParamType):
+    """A name that actions are recorded under (a token's, an import's creator): the
+    API's rules for one line of text (no control characters, not only whitespace), of
+    1 to 80 characters. A tab would also split the columns of 'flask tokens list'."""
+
+    name = "name"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        try:
+            name: str = _NAME.deserialize(value)
+        except ValidationError as error:
+            self.fail(" ".join(cast(list[str], error.messages)), param, ctx)
+        return name
+
 
 @tokens_cli.command("create")
-@click.option("--name", required=True, help="Who the token is for; shown in review history.")
+@click.option(
+    "--name", required=True, type=ActorName(), help="Who the token is for; shown in review history."
+)
 @click.option("--role", required=True, type=click.Choice(ROLES))
 def create_token_command(name: str, role: str) -> None:
     """Make a token and print it once (the last line of the output)."""

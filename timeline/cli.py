@@ -13,6 +13,7 @@ from flask import Flask, current_app
 from sqlalchemy import func, select
 
 from . import rerender
+from .auth import ActorName
 from .db import db
 from .demo import load_demo
 from .errors import ApiProblem
@@ -104,6 +105,7 @@ _RUN_AGAIN = (
 )
 @click.option(
     "--created-by",
+    type=ActorName(),
     default="import",
     show_default=True,
     help="Who the events are recorded as created by (a reviewer of that name cannot review them).",
