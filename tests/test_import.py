@@ -440,6 +440,21 @@ def _whole_batches(events: int) -> dict[str, int]:
     }
 
 
+def _fail_the_second_batch(patch: pytest.MonkeyPatch) -> None:
+    """The import's second batch fails in the database, once its events and citations
+    are written: a statement on a table that is not there."""
+    real = changes.insert_timeline_rows
+    calls = []
+
+    def failing(connection, events, *rest):
+        calls.append(len(events))
+        if len(calls) == 2:
+            connection.exec_driver_sql("INSERT INTO gone VALUES (1)")
+        real(connection, events, *rest)
+
+    patch.setattr(changes, "insert_timeline_rows", failing)
+
+
 def _run_again_completes(app, client, runner, path: Path) -> None:
     """The same import again: the two events of the first batch are skipped."""
     rerun = _import(runner, path, "--batch-size", "2")
@@ -617,17 +632,9 @@ class TestStoppedImports:
         self, app, client, runner, database_url, tmp_path, monkeypatch
     ):
         path = _jsonl(tmp_path / "events.jsonl", _cited_rows(5))
-        real = changes.insert_timeline_rows
-        calls = []
-
-        def failing(connection, events, *rest):
-            calls.append(len(events))
-            if len(calls) == 2:  # the second batch: its events and citations are written
-                connection.exec_driver_sql("INSERT INTO gone VALUES (1)")  # the database fails
-            real(connection, events, *rest)
 
         with monkeypatch.context() as patch:
-            patch.setattr(changes, "insert_timeline_rows", failing)
+            _fail_the_second_batch(patch)
             failed = _import(runner, path, "--batch-size", "2")
         assert failed.exit_code == 1
         said = {
@@ -642,6 +649,21 @@ class TestStoppedImports:
         assert _counts(app) == _whole_batches(2)
 
         _run_again_completes(app, client, runner, path)
+
+    def test_the_rejects_counted_before_a_failure_are_in_the_file(
+        self, runner, tmp_path, monkeypatch
+    ):
+        rows = _cited_rows(5)
+        rows[2]["countries"] = ["IN"]
+        path = _jsonl(tmp_path / "events.jsonl", rows)
+
+        _fail_the_second_batch(monkeypatch)
+        failed = _import(runner, path, "--batch-size", "2")
+
+        assert failed.exit_code == 1
+        assert failed.output.startswith("Error: The database failed: ")
+        rejected = (tmp_path / "events.jsonl.rejects.jsonl").read_text().splitlines()
+        assert [json.loads(line)["line"] for line in rejected] == [3]
 
     def test_killed_in_the_middle_of_a_batch_then_run_again(
         self, app, client, runner, database_url, tmp_path

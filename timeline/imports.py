@@ -866,18 +866,21 @@ def import_events(
                 summary.skipped += repeated
                 end = window.offset
                 stored = 0
-                for in_order in _batches_in_timeline_order(valid, batch_size):
-                    batch = _commit_batch(in_order, actor, store)
-                    refused += batch.rejects
-                    stored += len(in_order)
-                    summary.rows += len(in_order)
-                    summary.imported += batch.imported
-                    summary.skipped += batch.skipped
-                    summary.rejected += len(batch.rejects)
-                    summary.seconds = time.perf_counter() - started
-                    # The bytes read, in proportion to the window's rows stored so far.
-                    progress(offset + (end - offset) * stored // len(valid), summary)
-                rejects.write(sorted(refused, key=lambda reject: reject[0].line))
+                try:
+                    for in_order in _batches_in_timeline_order(valid, batch_size):
+                        batch = _commit_batch(in_order, actor, store)
+                        refused += batch.rejects
+                        stored += len(in_order)
+                        summary.rows += len(in_order)
+                        summary.imported += batch.imported
+                        summary.skipped += batch.skipped
+                        summary.rejected += len(batch.rejects)
+                        summary.seconds = time.perf_counter() - started
+                        # The bytes read, in proportion to the window's rows stored so far.
+                        progress(offset + (end - offset) * stored // len(valid), summary)
+                finally:
+                    # Also when a batch fails: the file holds every reject counted.
+                    rejects.write(sorted(refused, key=lambda reject: reject[0].line))
                 offset = end
                 if not valid:
                     summary.seconds = time.perf_counter() - started
