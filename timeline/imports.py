@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from pathlib import Path
-from typing import IO, Any, cast
+from typing import IO, Any, AnyStr, cast
 
 import orjson
 from flask import current_app
@@ -191,19 +191,29 @@ def jsonl_rows(stream: IO[bytes], longest: int) -> Iterator[Row]:
     write one (as for CSV), and JSON parsers may ignore it (RFC 8259, 8.1). A line of
     more than ``longest`` bytes (the API's largest body) is a reject, read no further
     than that: a file with no line breaks does not fill the memory."""
-    number = 0
-    while line := stream.readline(longest + 1):
-        number += 1
+    lines = _bounded_lines(stream.readline, longest, (b"\n",))
+    for number, (line, too_long) in enumerate(lines, 1):
         if number == 1:
             line = line.removeprefix(codecs.BOM_UTF8)
-        if len(line) > longest and not line.endswith(b"\n"):
-            while (rest := stream.readline(longest)) and not rest.endswith(b"\n"):
-                pass
+        if too_long:
             shown = line[:_SHOWN_OF_LONG_LINE].decode(errors="replace") + "\u2026"
             why = f"The line is longer than {longest:,} bytes, the most a request body may be."
             yield Row(number, shown, {"_schema": [why]})
         elif line.strip():
             yield Row(number, line)
+
+
+def _bounded_lines(
+    readline: Callable[[int], AnyStr], longest: int, ends: tuple[AnyStr, ...]
+) -> Iterator[tuple[AnyStr, bool]]:
+    """The lines ``readline`` gives, each with whether it is longer than ``longest``:
+    such a line is cut there, and the rest of it read past in pieces of that size."""
+    while line := readline(longest + 1):
+        too_long = len(line) > longest and not line.endswith(ends)
+        if too_long:
+            while (rest := readline(longest)) and not rest.endswith(ends):
+                pass
+        yield line, too_long
 
 
 # How much of a line too long to read the rejects file shows.
@@ -268,7 +278,7 @@ class _Lines:
     characters is skipped and raises ``_LineTooLong`` in its place."""
 
     def __init__(self, text: IO[str], longest: int) -> None:
-        self.text = text
+        self._lines = _bounded_lines(text.readline, longest, ("\n", "\r"))
         self.longest = longest
         self.number = 0
 
@@ -276,13 +286,9 @@ class _Lines:
         return self
 
     def __next__(self) -> str:
-        line = self.text.readline(self.longest + 1)
-        if not line:
-            raise StopIteration
+        line, too_long = next(self._lines)
         self.number += 1
-        if len(line) > self.longest and not line.endswith(("\n", "\r")):
-            while (rest := self.text.readline(self.longest)) and not rest.endswith(("\n", "\r")):
-                pass
+        if too_long:
             raise _LineTooLong(f"the line is longer than {self.longest:,} characters")
         return line
 
@@ -792,15 +798,20 @@ def _named_csv(path: Path) -> bool:
     return name.endswith(".csv")
 
 
+def _is_gzip(file: IO[bytes]) -> bool:
+    """Whether the file starts as gzip does; left at its start."""
+    start = file.read(len(_GZIP_MAGIC))
+    file.seek(0)
+    return start == _GZIP_MAGIC
+
+
 @contextlib.contextmanager
 def _content(file: IO[bytes]) -> Iterator[IO[bytes]]:
     """The file's content: decompressed when it is gzip (by its first bytes, whatever
     its name), as archives of wire copy and exports usually are."""
-    if file.read(len(_GZIP_MAGIC)) != _GZIP_MAGIC:
-        file.seek(0)
+    if not _is_gzip(file):
         yield file
         return
-    file.seek(0)
     with gzip.GzipFile(fileobj=file, mode="rb") as content:
         yield cast(IO[bytes], content)
 
@@ -810,7 +821,7 @@ def content_bytes(path: Path) -> int:
     size of its content as the trailer records it (modulo 4 GiB), at least its own."""
     size = path.stat().st_size
     with path.open("rb") as file:
-        if size < 18 or file.read(len(_GZIP_MAGIC)) != _GZIP_MAGIC:
+        if size < 18 or not _is_gzip(file):
             return size
         file.seek(-4, os.SEEK_END)
         return max(size, int.from_bytes(file.read(4), "little"))
