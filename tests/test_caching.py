@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -13,7 +14,9 @@ from sqlalchemy import event as sa_event
 from sqlalchemy import func, update
 
 from tests.factories import cite, create_event, etag, event_body, recorded_statements, review
-from timeline.caching import ResponseCache
+from timeline import create_app
+from timeline.auth import create_token
+from timeline.caching import CommitCount, ResponseCache
 from timeline.db import db
 from timeline.models import PairEvent
 
@@ -203,12 +206,24 @@ TIMELINE_READS = [
 ]
 
 
+def _commit_elsewhere(app: Flask) -> None:
+    """A commit that changes no event: a new token."""
+    with app.app_context():
+        create_token("bystander", "editor")
+
+
+def _on_sqlite(app: Flask) -> bool:
+    with app.app_context():
+        return db.engine.dialect.name == "sqlite"
+
+
 @pytest.mark.parametrize("path", TIMELINE_READS)
 def test_a_304_for_a_timeline_read_is_one_seek_of_the_feed(
     app: Flask, client: FlaskClient, seeded: Seeded, path: str
 ) -> None:
     url = _url(path, seeded)
     tag = client.get(url).headers["ETag"]
+    _commit_elsewhere(app)  # else, on SQLite, it asks nothing at all (TestKeptAnswers)
     with recorded_statements(app) as statements:
         assert client.get(url, headers={"If-None-Match": tag}).status_code == 304
     assert len(statements) == 1, statements
@@ -380,6 +395,15 @@ class TestReadsNeedAToken:
         _assert_not_modified(again, tag, "private, no-cache")
         assert again.vary.as_set() == {"authorization"}
 
+    def test_a_kept_answer_is_for_a_token_only(
+        self, client: FlaskClient, tokens: Any, closed: Seeded
+    ) -> None:
+        url = f"{API}/timelines/IN-RU"
+        for _read in range(2):
+            assert client.get(url, headers=tokens.reviewer).status_code == 200
+        assert client.get(url).status_code == 401
+        assert client.get(url, headers={"Authorization": "Bearer wrong"}).status_code == 401
+
     def test_without_a_token_a_401_never_stored(self, client: FlaskClient, closed: Seeded) -> None:
         response = client.get(f"{API}/pairs")
         assert response.status_code == 401
@@ -403,6 +427,7 @@ class TestKeptAnswers:
     ) -> None:
         url = _url(path, seeded)
         first = client.get(url)
+        _commit_elsewhere(app)
         with recorded_statements(app) as statements:
             again = client.get(url)
         assert [_read_of(statement) for statement, _ in statements] == ["position"]
@@ -410,6 +435,48 @@ class TestKeptAnswers:
         assert again.data == first.data
         for header in ("Content-Type", "Content-Length", "ETag", "Link", "Cache-Control"):
             assert again.headers.get(header) == first.headers.get(header)
+
+    def test_with_no_commit_since_sqlite_is_not_even_asked_the_position(
+        self, app: Flask, client: FlaskClient, seeded: Seeded, path: str, change: Change
+    ) -> None:
+        """PRAGMA data_version, on a connection of its own, says no commit was made:
+        no pooled connection, no statement. PostgreSQL has no such count."""
+        url = _url(path, seeded)
+        first = client.get(url)
+        for headers in ({}, {"If-None-Match": first.headers["ETag"]}):
+            with recorded_statements(app) as statements:
+                again = client.get(url, headers=headers)
+            assert [_read_of(statement) for statement, _ in statements] == (
+                [] if _on_sqlite(app) else ["position"]
+            )
+        _assert_not_modified(again, first.headers["ETag"])
+        again = client.get(url)
+        assert again.status_code == 200
+        assert again.data == first.data
+        for header in ("Content-Type", "Content-Length", "ETag", "Link", "Cache-Control"):
+            assert again.headers.get(header) == first.headers.get(header)
+
+    def test_a_change_by_another_worker_is_read_afresh(
+        self,
+        app: Flask,
+        client: FlaskClient,
+        tokens: Any,
+        seeded: Seeded,
+        path: str,
+        change: Change,
+    ) -> None:
+        """Another server process on the same database (a gunicorn worker): its
+        commits are seen by this one's next read."""
+        url = _url(path, seeded)
+        before = client.get(url)
+        assert client.get(url).data == before.data  # kept
+        other = create_app({"SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"]})
+        change(other.test_client(), tokens, seeded)
+        after = client.get(url)
+        assert after.status_code == 200
+        assert after.data != before.data
+        app.extensions.pop("response_cache")
+        assert client.get(url).data == after.data
 
     def test_a_change_is_read_afresh(
         self,
@@ -505,20 +572,25 @@ def _answer(size: int) -> Response:
 class TestResponseCache:
     def test_keeps_an_answer_under_its_etag(self) -> None:
         cache = ResponseCache(max_bytes=1000, seconds=60)
-        cache.put("/a", "e1", _answer(10))
-        kept = cache.get("/a", "e1")
+        cache.put("/a", "e1", _answer(10), "IN-RU")
+        kept = cache.get("/a")
         assert kept is not None
-        assert (kept.status_code, kept.data, kept.mimetype) == (200, b"x" * 10, "application/json")
-        assert cache.get("/a", "e2") is None
-        assert cache.get("/b", "e1") is None
+        assert (kept.etag, kept.pair) == ("e1", "IN-RU")
+        response = kept.response()
+        assert (response.status_code, response.data, response.mimetype) == (
+            200,
+            b"x" * 10,
+            "application/json",
+        )
+        assert cache.get("/b") is None
 
     def test_the_least_recently_used_go_first_past_its_bytes(self) -> None:
         cache = ResponseCache(max_bytes=800, seconds=60)
         for url in ("/a", "/b", "/c", "/d", "/e", "/f", "/g", "/h"):
             cache.put(url, "e", _answer(100))
-        assert cache.get("/a", "e") is not None  # now the most recently used
+        assert cache.get("/a") is not None  # now the most recently used
         cache.put("/i", "e", _answer(100))
-        assert [url for url in "abcdefghi" if cache.get(f"/{url}", "e")] == [
+        assert [url for url in "abcdefghi" if cache.get(f"/{url}")] == [
             "a",
             "c",
             "d",
@@ -534,24 +606,64 @@ class TestResponseCache:
         for tag in ("e1", "e2", "e3", "e4", "e5", "e6", "e7", "e8", "e9"):
             cache.put("/a", tag, _answer(100))
         cache.put("/b", "e", _answer(100))
-        assert cache.get("/a", "e9") is not None
-        assert cache.get("/a", "e8") is None
-        assert cache.get("/b", "e") is not None
+        kept = cache.get("/a")
+        assert kept is not None
+        assert kept.etag == "e9"
+        assert cache.get("/b") is not None
 
     def test_keeps_no_answer_over_an_eighth_of_its_bytes_nor_an_error(self) -> None:
         cache = ResponseCache(max_bytes=800, seconds=60)
         cache.put("/big", "e", _answer(101))
         cache.put("/gone", "e", Response(b"{}", status=404))
         cache.put("/fits", "e", _answer(100))
-        assert cache.get("/big", "e") is None
-        assert cache.get("/gone", "e") is None
-        assert cache.get("/fits", "e") is not None
+        assert cache.get("/big") is None
+        assert cache.get("/gone") is None
+        assert cache.get("/fits") is not None
 
     def test_an_answer_expires_after_its_seconds(self) -> None:
         now = [0.0]
         cache = ResponseCache(max_bytes=800, seconds=60, clock=lambda: now[0])
         cache.put("/a", "e", _answer(10))
         now[0] = 60.0
-        assert cache.get("/a", "e") is not None
+        assert cache.get("/a") is not None
         now[0] = 60.5
-        assert cache.get("/a", "e") is None
+        assert cache.get("/a") is None
+
+    def test_an_answer_confirmed_current_keeps_the_commit_count(self) -> None:
+        cache = ResponseCache(max_bytes=800, seconds=60)
+        cache.put("/a", "e", _answer(10), commits=(1, 5))
+        kept = cache.get("/a")
+        assert kept is not None
+        cache.confirm("/a", kept, (1, 6))
+        again = cache.get("/a")
+        assert again is not None
+        assert again.commits == (1, 6)
+        # Confirming an answer since replaced leaves the new one as it is.
+        cache.put("/a", "e2", _answer(10), commits=(1, 7))
+        cache.confirm("/a", again, (1, 8))
+        latest = cache.get("/a")
+        assert latest is not None
+        assert (latest.etag, latest.commits) == ("e2", (1, 7))
+        cache.drop("/a")
+        assert cache.get("/a") is None
+
+
+class TestCommitCount:
+    def test_changes_with_each_commit_of_another_connection(self, tmp_path: Any) -> None:
+        path = tmp_path / "count.db"
+        writer = sqlite3.connect(path, isolation_level=None)
+        writer.execute("CREATE TABLE t (x)")
+        count = CommitCount(str(path))
+        first = count.read()
+        assert first is not None
+        assert count.read() == first
+        writer.execute("INSERT INTO t VALUES (1)")
+        second = count.read()
+        assert second not in (None, first)
+        writer.execute("SELECT * FROM t").fetchall()  # a read is no commit
+        assert count.read() == second
+
+    def test_says_nothing_of_a_missing_file_and_creates_none(self, tmp_path: Any) -> None:
+        path = tmp_path / "missing.db"
+        assert CommitCount(str(path)).read() is None
+        assert not path.exists()

@@ -93,7 +93,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     limits.init_app(app)
     auth.init_app(app)
     cli.init_app(app)
-    caching.init_app(app)
-    cors.init_app(app)
     rerender.init_app(app)
+    caching.init_app(app)  # its before-request hook last
+    cors.init_app(app)
     return app

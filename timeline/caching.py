@@ -23,26 +23,32 @@ still gets a 304.
 
 Each process also keeps the last answer of each timeline read by URL
 (``ResponseCache``): a URL asked again reads the position, as for a 304, and
-gets the kept answer while its ETag is the one it was served under.
+gets the kept answer while its ETag is the one it was served under, before its
+view runs (``answer_from_kept``). On SQLite it need not even read the position
+while no commit at all has been made since (``CommitCount``).
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
+import os
+import sqlite3
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from importlib import metadata
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 from flask import Flask, Response, current_app, request
 from flask_smorest import Blueprint
 from werkzeug.http import http_date
 
+from .db import db
 from .domain.countries import CountryPair
 from .feed import last_position, position_read
 from .models import Event, Source
@@ -169,21 +175,80 @@ def _etag_at(url: str, position: int) -> str:
     return hashlib.blake2b(key.encode(), digest_size=16).hexdigest()
 
 
+# What CommitCount.read gives: (which of its connections, that one's data_version).
+Commits = tuple[int, int]
+
+
+class CommitCount:
+    """Whether a SQLite database took a commit since a moment, for the price of
+    reading its header: ``PRAGMA data_version`` on a connection of its own, which
+    never writes, changes whenever any other connection, in any process, commits.
+
+    One per server process, opened at its first use (so in each forked worker).
+    """
+
+    def __init__(self, path: str) -> None:
+        self.uri = f"file:{quote(path)}?mode=rw"  # never create a missing file
+        self._connection: sqlite3.Connection | None = None
+        self._opened = 0  # connections opened: each counts from a number of its own
+        self._pid = 0
+        self._lock = threading.Lock()
+
+    def read(self) -> Commits | None:
+        """A value equal to an earlier one only if no commit was made in between;
+        None when the database does not answer (so nothing is served on its word)."""
+        with self._lock:
+            try:
+                if self._connection is None or self._pid != os.getpid():
+                    self._connection = sqlite3.connect(
+                        self.uri,
+                        uri=True,
+                        timeout=0,
+                        isolation_level=None,
+                        check_same_thread=False,
+                    )
+                    self._pid = os.getpid()
+                    self._opened += 1
+                (version,) = self._connection.execute("PRAGMA data_version").fetchone()
+            except sqlite3.Error:
+                self._connection = None
+                return None
+            return (self._opened, version)
+
+
+def commit_count(app: Flask) -> CommitCount | None:
+    """A CommitCount for the app's database when it is a SQLite file."""
+    with app.app_context():
+        url = db.engine.url
+    path = url.database
+    if url.get_backend_name() != "sqlite" or not path or path == ":memory:":
+        return None
+    return None if path.startswith("file:") else CommitCount(path)
+
+
 @dataclass(frozen=True, slots=True)
 class _Kept:
     etag: str
     body: bytes
     headers: list[tuple[str, str]]
     until: float
+    # The pair whose feed position the ETag names (None: any timeline's).
+    pair: str | None
+    # The commit count read before the answer was last found current, if any.
+    commits: Commits | None
+
+    def response(self) -> Response:
+        return Response(self.body, headers=self.headers)
 
 
 class ResponseCache:
     """The last answer of each timeline read (a page, a summary, the pair list, a
     search) by URL, with the ETag it was served under: a read whose ETag is still
-    that one is answered from here, without reading or rendering its rows again.
+    that one is answered from here, without reading or rendering its rows again
+    (``answer_from_kept``).
 
     The ETag names the sync feed's position for what the read shows, so it changes
-    whenever the answer can (``feed_etag``); an entry is also dropped after
+    whenever the answer can (``feed_etag``). An entry is also dropped after
     RESPONSE_CACHE_SECONDS, which bounds how long a change that takes no feed
     position (``flask read-model rebuild``) can go unseen. Bounded in bytes (the
     least recently used go first); one per server process.
@@ -199,18 +264,29 @@ class ResponseCache:
         self._bytes = 0
         self._lock = threading.Lock()
 
-    def __contains__(self, url: str) -> bool:
-        return url in self._entries
-
-    def get(self, url: str, etag: str) -> Response | None:
+    def get(self, url: str) -> _Kept | None:
+        """The answer kept for the URL, unless it has expired."""
         with self._lock:
             kept = self._entries.get(url)
-            if kept is None or kept.etag != etag or kept.until < self.clock():
+            if kept is None or kept.until < self.clock():
                 return None
             self._entries.move_to_end(url)
-        return Response(kept.body, headers=kept.headers)
+        return kept
 
-    def put(self, url: str, etag: str, response: Response) -> None:
+    def confirm(self, url: str, kept: _Kept, commits: Commits | None) -> None:
+        """Note that ``kept`` was found current after the commit count ``commits``."""
+        with self._lock:
+            if self._entries.get(url) is kept:
+                self._entries[url] = replace(kept, commits=commits)
+
+    def put(
+        self,
+        url: str,
+        etag: str,
+        response: Response,
+        pair: str | None = None,
+        commits: Commits | None = None,
+    ) -> None:
         if response.status_code != 200 or response.is_streamed:
             return
         body = response.get_data()
@@ -218,13 +294,18 @@ class ResponseCache:
         # otherwise push out all the others.
         if len(body) > self.max_bytes // 8:
             return
-        kept = _Kept(etag, body, list(response.headers), self.clock() + self.seconds)
+        until = self.clock() + self.seconds
+        kept = _Kept(etag, body, list(response.headers), until, pair, commits)
         with self._lock:
             self._drop(url)
             self._entries[url] = kept
             self._bytes += len(body)
             while self._bytes > self.max_bytes:
                 self._drop(next(iter(self._entries)))
+
+    def drop(self, url: str) -> None:
+        with self._lock:
+            self._drop(url)
 
     def _drop(self, url: str) -> None:
         kept = self._entries.pop(url, None)
@@ -237,27 +318,60 @@ def _response_cache() -> ResponseCache | None:
     return cache
 
 
-def _served(url: str, etag: str, response: Response) -> Response:
-    """A read's answer with its ETag, kept for its URL."""
+def _commits() -> Commits | None:
+    """The database's commit count now, where it has one (``CommitCount``)."""
+    count: CommitCount | None = current_app.extensions.get("commit_count")
+    return count.read() if count is not None else None
+
+
+def answer_from_kept() -> Response | None:
+    """The answer kept for a timeline read's URL while its ETag holds, before the
+    view runs: the feed position read (on SQLite, not even that while no commit was
+    made since the answer was last found current), no parameter parsed, no row
+    read or rendered. A 304 when If-None-Match names the ETag. An answer no longer
+    current is dropped, and the view reads afresh.
+
+    Registered as the app's last before-request hook, so every check of the
+    request (its host, its token, the rate limits, the schema) has passed."""
+    cache = _response_cache()
+    if cache is None or request.method not in ("GET", "HEAD"):
+        return None
+    url = _request_key()
+    kept = cache.get(url)
+    if kept is None:
+        return None
+    commits = _commits()  # before the position, which the answer is current as of
+    if commits is None or commits != kept.commits:
+        if _etag_at(url, last_position(kept.pair)) != kept.etag:
+            cache.drop(url)
+            return None
+        cache.confirm(url, kept, commits)
+    if request.if_none_match and (unchanged := _not_modified(kept.etag)) is not None:
+        return unchanged
+    return kept.response()
+
+
+def _served(
+    url: str, etag: str, pair: CountryPair | None, response: Response, commits: Commits | None
+) -> Response:
+    """A read's answer with its ETag, kept for its URL as current at ``commits``."""
     response.set_etag(etag)
     cache = _response_cache()
     if cache is not None:
-        cache.put(url, etag, response)
+        cache.put(url, etag, response, pair.id if pair is not None else None, commits)
     return response
 
 
 def conditional(pair: CountryPair | None, read: Callable[[], Response]) -> Response:
     """A read validated by ``feed_etag``: a 304 when If-None-Match names it, from one
-    index seek and nothing else; the answer kept for its URL while its ETag holds
-    (``ResponseCache``); else ``read()``'s answer with that ETag."""
+    index seek and nothing else; else ``read()``'s answer with that ETag, kept for
+    its URL (``ResponseCache``)."""
     url = _request_key()
+    commits = _commits()
     etag = feed_etag(url, pair)
     if request.if_none_match and (unchanged := _not_modified(etag)) is not None:
         return unchanged
-    cache = _response_cache()
-    if cache is not None and (kept := cache.get(url, etag)) is not None:
-        return kept
-    return _served(url, etag, read())
+    return _served(url, etag, pair, read(), commits)
 
 
 def conditional_page(
@@ -266,16 +380,15 @@ def conditional_page(
     respond: Callable[[Page], Response],
 ) -> Response:
     """``conditional`` for a page of a timeline or a search (``read_model.keyset_page``).
-    A request that has no use for the position before the page (no If-None-Match,
-    and no answer kept for its URL) has the page read it with its rows: one
-    statement instead of two."""
-    cache = _response_cache()
-    url = _request_key()
-    if request.if_none_match or (cache is not None and url in cache):
+    A request that has no use for the position before the page (no If-None-Match)
+    has the page read it with its rows: one statement instead of two."""
+    if request.if_none_match:
         return conditional(pair, lambda: respond(page(None)))
+    url = _request_key()
+    commits = _commits()
     found = page(position_read(pair.id if pair is not None else None))
     assert found.position is not None
-    return _served(url, _etag_at(url, found.position), respond(found))
+    return _served(url, _etag_at(url, found.position), pair, respond(found), commits)
 
 
 def public_cache_control(config: dict[str, Any]) -> str:
@@ -336,8 +449,12 @@ def apply_cache_policy(response: Response) -> Response:
 
 
 def init_app(app: Flask) -> None:
+    """Call after every extension with a before-request hook: ``answer_from_kept``
+    must come last."""
     if app.config["RESPONSE_CACHE_BYTES"]:
         app.extensions["response_cache"] = ResponseCache(
             app.config["RESPONSE_CACHE_BYTES"], app.config["RESPONSE_CACHE_SECONDS"]
         )
+        app.extensions["commit_count"] = commit_count(app)
+        app.before_request(answer_from_kept)
     app.after_request(apply_cache_policy)
