@@ -16,7 +16,8 @@ from sqlalchemy import func, update
 from tests.factories import cite, create_event, etag, event_body, recorded_statements, review
 from timeline import create_app
 from timeline.auth import create_token
-from timeline.caching import CommitCount, ResponseCache
+from timeline.caching import ResponseCache
+from timeline.change_counts import SqliteDataVersion
 from timeline.db import db
 from timeline.models import PairEvent
 
@@ -631,29 +632,29 @@ class TestResponseCache:
 
     def test_an_answer_confirmed_current_keeps_the_commit_count(self) -> None:
         cache = ResponseCache(max_bytes=800, seconds=60)
-        cache.put("/a", "e", _answer(10), commits=(1, 5))
+        cache.put("/a", "e", _answer(10), changes=(1, 5))
         kept = cache.get("/a")
         assert kept is not None
         cache.confirm("/a", kept, (1, 6))
         again = cache.get("/a")
         assert again is not None
-        assert again.commits == (1, 6)
+        assert again.changes == (1, 6)
         # Confirming an answer since replaced leaves the new one as it is.
-        cache.put("/a", "e2", _answer(10), commits=(1, 7))
+        cache.put("/a", "e2", _answer(10), changes=(1, 7))
         cache.confirm("/a", again, (1, 8))
         latest = cache.get("/a")
         assert latest is not None
-        assert (latest.etag, latest.commits) == ("e2", (1, 7))
+        assert (latest.etag, latest.changes) == ("e2", (1, 7))
         cache.drop("/a")
         assert cache.get("/a") is None
 
 
-class TestCommitCount:
+class TestSqliteDataVersion:
     def test_changes_with_each_commit_of_another_connection(self, tmp_path: Any) -> None:
         path = tmp_path / "count.db"
         writer = sqlite3.connect(path, isolation_level=None)
         writer.execute("CREATE TABLE t (x)")
-        count = CommitCount(str(path))
+        count = SqliteDataVersion(str(path))
         first = count.read()
         assert first is not None
         assert count.read() == first
@@ -665,5 +666,5 @@ class TestCommitCount:
 
     def test_says_nothing_of_a_missing_file_and_creates_none(self, tmp_path: Any) -> None:
         path = tmp_path / "missing.db"
-        assert CommitCount(str(path)).read() is None
+        assert SqliteDataVersion(str(path)).read() is None
         assert not path.exists()

@@ -25,15 +25,13 @@ Each process also keeps the last answer of each timeline read by URL
 (``ResponseCache``): a URL asked again reads the position, as for a 304, and
 gets the kept answer while its ETag is the one it was served under, before its
 view runs (``answer_from_kept``). On SQLite it need not even read the position
-while no commit at all has been made since (``CommitCount``).
+while the database's change count shows no commit since (``change_counts``).
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
-import os
-import sqlite3
 import threading
 import time
 from collections import OrderedDict
@@ -42,13 +40,12 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from importlib import metadata
 from typing import Any, TypeVar
-from urllib.parse import quote
 
 from flask import Flask, Response, current_app, request
 from flask_smorest import Blueprint
 from werkzeug.http import http_date
 
-from .db import db
+from .change_counts import Count, SqliteDataVersion, change_count
 from .domain.countries import CountryPair
 from .feed import last_position, position_read
 from .models import Event, Source
@@ -175,57 +172,6 @@ def _etag_at(url: str, position: int) -> str:
     return hashlib.blake2b(key.encode(), digest_size=16).hexdigest()
 
 
-# What CommitCount.read gives: (which of its connections, that one's data_version).
-Commits = tuple[int, int]
-
-
-class CommitCount:
-    """Whether a SQLite database took a commit since a moment, for the price of
-    reading its header: ``PRAGMA data_version`` on a connection of its own, which
-    never writes, changes whenever any other connection, in any process, commits.
-
-    One per server process, opened at its first use (so in each forked worker).
-    """
-
-    def __init__(self, path: str) -> None:
-        self.uri = f"file:{quote(path)}?mode=rw"  # never create a missing file
-        self._connection: sqlite3.Connection | None = None
-        self._opened = 0  # connections opened: each counts from a number of its own
-        self._pid = 0
-        self._lock = threading.Lock()
-
-    def read(self) -> Commits | None:
-        """A value equal to an earlier one only if no commit was made in between;
-        None when the database does not answer (so nothing is served on its word)."""
-        with self._lock:
-            try:
-                if self._connection is None or self._pid != os.getpid():
-                    self._connection = sqlite3.connect(
-                        self.uri,
-                        uri=True,
-                        timeout=0,
-                        isolation_level=None,
-                        check_same_thread=False,
-                    )
-                    self._pid = os.getpid()
-                    self._opened += 1
-                (version,) = self._connection.execute("PRAGMA data_version").fetchone()
-            except sqlite3.Error:
-                self._connection = None
-                return None
-            return (self._opened, version)
-
-
-def commit_count(app: Flask) -> CommitCount | None:
-    """A CommitCount for the app's database when it is a SQLite file."""
-    with app.app_context():
-        url = db.engine.url
-    path = url.database
-    if url.get_backend_name() != "sqlite" or not path or path == ":memory:":
-        return None
-    return None if path.startswith("file:") else CommitCount(path)
-
-
 @dataclass(frozen=True, slots=True)
 class _Kept:
     etag: str
@@ -234,8 +180,8 @@ class _Kept:
     until: float
     # The pair whose feed position the ETag names (None: any timeline's).
     pair: str | None
-    # The commit count read before the answer was last found current, if any.
-    commits: Commits | None
+    # The change count read before the answer was last found current, if any.
+    changes: Count | None
 
     def response(self) -> Response:
         return Response(self.body, headers=self.headers)
@@ -273,11 +219,11 @@ class ResponseCache:
             self._entries.move_to_end(url)
         return kept
 
-    def confirm(self, url: str, kept: _Kept, commits: Commits | None) -> None:
-        """Note that ``kept`` was found current after the commit count ``commits``."""
+    def confirm(self, url: str, kept: _Kept, changes: Count | None) -> None:
+        """Note that ``kept`` was found current after the change count ``changes``."""
         with self._lock:
             if self._entries.get(url) is kept:
-                self._entries[url] = replace(kept, commits=commits)
+                self._entries[url] = replace(kept, changes=changes)
 
     def put(
         self,
@@ -285,7 +231,7 @@ class ResponseCache:
         etag: str,
         response: Response,
         pair: str | None = None,
-        commits: Commits | None = None,
+        changes: Count | None = None,
     ) -> None:
         if response.status_code != 200 or response.is_streamed:
             return
@@ -295,7 +241,7 @@ class ResponseCache:
         if len(body) > self.max_bytes // 8:
             return
         until = self.clock() + self.seconds
-        kept = _Kept(etag, body, list(response.headers), until, pair, commits)
+        kept = _Kept(etag, body, list(response.headers), until, pair, changes)
         with self._lock:
             self._drop(url)
             self._entries[url] = kept
@@ -318,18 +264,18 @@ def _response_cache() -> ResponseCache | None:
     return cache
 
 
-def _commits() -> Commits | None:
-    """The database's commit count now, where it has one (``CommitCount``)."""
-    count: CommitCount | None = current_app.extensions.get("commit_count")
+def _changes() -> Count | None:
+    """The database's change count now, where it has one (``change_counts``)."""
+    count: SqliteDataVersion | None = current_app.extensions.get("change_count")
     return count.read() if count is not None else None
 
 
 def answer_from_kept() -> Response | None:
     """The answer kept for a timeline read's URL while its ETag holds, before the
-    view runs: the feed position read (on SQLite, not even that while no commit was
-    made since the answer was last found current), no parameter parsed, no row
-    read or rendered. A 304 when If-None-Match names the ETag. An answer no longer
-    current is dropped, and the view reads afresh.
+    view runs: the feed position read (not even that while the database's change
+    count is the one read when the answer was last found current), no parameter
+    parsed, no row read or rendered. A 304 when If-None-Match names the ETag. An
+    answer no longer current is dropped, and the view reads afresh.
 
     Registered as the app's last before-request hook, so every check of the
     request (its host, its token, the rate limits, the schema) has passed."""
@@ -340,25 +286,25 @@ def answer_from_kept() -> Response | None:
     kept = cache.get(url)
     if kept is None:
         return None
-    commits = _commits()  # before the position, which the answer is current as of
-    if commits is None or commits != kept.commits:
+    changes = _changes()  # before the position, which the answer is current as of
+    if changes is None or changes != kept.changes:
         if _etag_at(url, last_position(kept.pair)) != kept.etag:
             cache.drop(url)
             return None
-        cache.confirm(url, kept, commits)
+        cache.confirm(url, kept, changes)
     if request.if_none_match and (unchanged := _not_modified(kept.etag)) is not None:
         return unchanged
     return kept.response()
 
 
 def _served(
-    url: str, etag: str, pair: CountryPair | None, response: Response, commits: Commits | None
+    url: str, etag: str, pair: CountryPair | None, response: Response, changes: Count | None
 ) -> Response:
-    """A read's answer with its ETag, kept for its URL as current at ``commits``."""
+    """A read's answer with its ETag, kept for its URL as current at ``changes``."""
     response.set_etag(etag)
     cache = _response_cache()
     if cache is not None:
-        cache.put(url, etag, response, pair.id if pair is not None else None, commits)
+        cache.put(url, etag, response, pair.id if pair is not None else None, changes)
     return response
 
 
@@ -367,11 +313,11 @@ def conditional(pair: CountryPair | None, read: Callable[[], Response]) -> Respo
     index seek and nothing else; else ``read()``'s answer with that ETag, kept for
     its URL (``ResponseCache``)."""
     url = _request_key()
-    commits = _commits()
+    changes = _changes()
     etag = feed_etag(url, pair)
     if request.if_none_match and (unchanged := _not_modified(etag)) is not None:
         return unchanged
-    return _served(url, etag, pair, read(), commits)
+    return _served(url, etag, pair, read(), changes)
 
 
 def conditional_page(
@@ -385,10 +331,10 @@ def conditional_page(
     if request.if_none_match:
         return conditional(pair, lambda: respond(page(None)))
     url = _request_key()
-    commits = _commits()
+    changes = _changes()
     found = page(position_read(pair.id if pair is not None else None))
     assert found.position is not None
-    return _served(url, _etag_at(url, found.position), pair, respond(found), commits)
+    return _served(url, _etag_at(url, found.position), pair, respond(found), changes)
 
 
 def public_cache_control(config: dict[str, Any]) -> str:
@@ -455,6 +401,6 @@ def init_app(app: Flask) -> None:
         app.extensions["response_cache"] = ResponseCache(
             app.config["RESPONSE_CACHE_BYTES"], app.config["RESPONSE_CACHE_SECONDS"]
         )
-        app.extensions["commit_count"] = commit_count(app)
+        app.extensions["change_count"] = change_count(app)
         app.before_request(answer_from_kept)
     app.after_request(apply_cache_policy)
