@@ -32,8 +32,9 @@ missing and emptied):
    query over HTTP with one keep-alive connection, then measures requests per
    second with wrk for the first page and for the trivial endpoint;
 5. times the first page once more, with the response cache on, as a dashboard that
-   asks for it again and again gets it: the kept answer, after one index seek
-   (timeline/caching.py).
+   asks for it again and again gets it: the kept answer, before the view runs (on
+   SQLite on the word of its commit count, on PostgreSQL after one index seek;
+   timeline/caching.py).
 
 Once per size, Datasette serves a SQLite file holding the same timeline rows
 (ordered and indexed for the page), and its equivalent of the first page is
