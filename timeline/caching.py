@@ -146,14 +146,14 @@ def _not_modified(etag: str | None) -> Response | None:
 _RENDERING = f"{metadata.version('timeline')}/{metadata.version('pycountry')}"
 
 
-def feed_etag(url: str, pair: CountryPair | None) -> str:
+def feed_etag(url: str, pair: str | None) -> str:
     """The ETag of a read that shows only events (a timeline page, its summary, the
     pair list, a search): a hash of the request's URL (``_request_key``), the code
-    that renders it, and the sync feed's last position that changed the pair's
-    timeline (any timeline without a pair). Every change to an event takes a position
+    that renders it, and the sync feed's last position that changed the timeline of
+    the pair with this id (any timeline without a pair). Every change to an event takes a position
     (``feed``), so the ETag changes whenever the answer can. The position is read
     before the data it validates, so an answer is never older than its ETag says."""
-    return _etag_at(url, last_position(pair.id if pair is not None else None))
+    return _etag_at(url, last_position(pair))
 
 
 def _request_key() -> str:
@@ -288,7 +288,7 @@ def answer_from_kept() -> Response | None:
         return None
     changes = _changes()  # before the position, which the answer is current as of
     if changes is None or changes != kept.changes:
-        if _etag_at(url, last_position(kept.pair)) != kept.etag:
+        if feed_etag(url, kept.pair) != kept.etag:
             cache.drop(url)
             return None
         cache.confirm(url, kept, changes)
@@ -298,13 +298,13 @@ def answer_from_kept() -> Response | None:
 
 
 def _served(
-    url: str, etag: str, pair: CountryPair | None, response: Response, changes: Count | None
+    url: str, etag: str, pair: str | None, response: Response, changes: Count | None
 ) -> Response:
     """A read's answer with its ETag, kept for its URL as current at ``changes``."""
     response.set_etag(etag)
     cache = _response_cache()
     if cache is not None:
-        cache.put(url, etag, response, pair.id if pair is not None else None, changes)
+        cache.put(url, etag, response, pair, changes)
     return response
 
 
@@ -312,12 +312,13 @@ def conditional(pair: CountryPair | None, read: Callable[[], Response]) -> Respo
     """A read validated by ``feed_etag``: a 304 when If-None-Match names it, from one
     index seek and nothing else; else ``read()``'s answer with that ETag, kept for
     its URL (``ResponseCache``)."""
+    pair_id = pair.id if pair is not None else None
     url = _request_key()
     changes = _changes()
-    etag = feed_etag(url, pair)
+    etag = feed_etag(url, pair_id)
     if request.if_none_match and (unchanged := _not_modified(etag)) is not None:
         return unchanged
-    return _served(url, etag, pair, read(), changes)
+    return _served(url, etag, pair_id, read(), changes)
 
 
 def conditional_page(
@@ -330,11 +331,12 @@ def conditional_page(
     has the page read it with its rows: one statement instead of two."""
     if request.if_none_match:
         return conditional(pair, lambda: respond(page(None)))
+    pair_id = pair.id if pair is not None else None
     url = _request_key()
     changes = _changes()
-    found = page(position_read(pair.id if pair is not None else None))
+    found = page(position_read(pair_id))
     assert found.position is not None
-    return _served(url, _etag_at(url, found.position), pair, respond(found), changes)
+    return _served(url, _etag_at(url, found.position), pair_id, respond(found), changes)
 
 
 def public_cache_control(config: dict[str, Any]) -> str:

@@ -30,7 +30,7 @@ from urllib.parse import quote
 
 from flask import Flask
 
-from .db import db
+from .db import db, sqlite_file
 
 Count = tuple[int, int]
 
@@ -73,8 +73,5 @@ class SqliteDataVersion:
 def change_count(app: Flask) -> SqliteDataVersion | None:
     """The count for the app's database when it is a SQLite file."""
     with app.app_context():
-        url = db.engine.url
-    path = url.database
-    if url.get_backend_name() != "sqlite" or not path or path == ":memory:":
-        return None
-    return None if path.startswith("file:") else SqliteDataVersion(path)
+        path = sqlite_file(db.engine.url)
+    return SqliteDataVersion(path) if path is not None else None

@@ -31,7 +31,7 @@ from sqlalchemy.dialects.postgresql import Insert as PostgresqlInsert
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.engine import Connection, CursorResult, Dialect, Engine, make_url
+from sqlalchemy.engine import URL, Connection, CursorResult, Dialect, Engine, make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.compiler import compiles
@@ -275,6 +275,15 @@ def _is_read_request() -> bool:
     return has_request_context() and request.method in _READ_METHODS
 
 
+def sqlite_file(url: URL) -> str | None:
+    """The path of the SQLite database file the URL names; None for another database,
+    one in memory, or a URI filename."""
+    database = url.database
+    if url.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return None
+    return None if database.startswith("file:") else database
+
+
 def configure_sqlite(engine: Engine, busy_timeout: int) -> None:
     """Make SQLite safe for several workers: WAL, a busy timeout, foreign keys,
     and write transactions that take the write lock when they begin, so that two
@@ -282,12 +291,8 @@ def configure_sqlite(engine: Engine, busy_timeout: int) -> None:
     in a database file, bulk work gives way to the writes of requests between its
     transactions (timeline.write_turns).
     """
-    database = engine.url.database
-    turns_path = (
-        WriteTurns.path_for(database)
-        if database and database != ":memory:" and not database.startswith("file:")
-        else None
-    )
+    database = sqlite_file(engine.url)
+    turns_path = WriteTurns.path_for(database) if database is not None else None
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, record: Any) -> None:
