@@ -150,6 +150,7 @@ SCRIPTS = {
     "filters.py": (["--small", "200", "--large", "400", "--repeats", "2"], "events?pair from/to"),
     "pair_counts.py": (["--events", "300", "--seconds", "0.2"], "pairs by event count, page 2"),
     "import_rate.py": (["--events", "200"], "SQLite: "),
+    "import_stages.py": (["--events", "200"], "  events inserted with their rows"),
     "source_fanout.py": (["--events", "50"], "50"),
     "review_churn.py": (["--events", "200"], "reviews posted"),
     "writes_during_import.py": (["--events", "200", "--batch-size", "20"], "SQLite: 200 events"),
