@@ -262,6 +262,20 @@ class TestJsonLines:
         (reason,) = written["errors"]["_schema"]
         assert reason.startswith("The line is not valid JSON: Unexpected UTF-8 BOM")
 
+    def test_a_line_that_gives_a_key_twice_is_refused(self, client, runner, tmp_path):
+        path = tmp_path / "events.jsonl"
+        first = json.dumps(event_body(title="First"))
+        path.write_text(f'{first}\n{first[:-1]}, "title": "Twice"}}\n')
+
+        printed, (written,) = _rejecting_import(runner, path)
+
+        assert printed.startswith(_summary(1, 0, 1, 2))
+        assert _titles(client) == ["First"]
+        assert written["line"] == 2
+        assert written["errors"] == {
+            "_schema": ['The line is not valid JSON: the key "title" is given twice in one object.']
+        }
+
     def test_a_line_longer_than_a_request_body_is_a_reject_read_no_further(
         self, app, client, runner, tmp_path
     ):
