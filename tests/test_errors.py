@@ -210,6 +210,13 @@ class TestBadQueries:
                 {"limit": ["Must be greater than or equal to 1 and less than or equal to 200."]},
             ),
             ("limit=ten", {"limit": ["Not a valid integer."]}),
+            # What Python's int() would read as a number, and a cache or proxy not.
+            ("limit=%D9%A5", {"limit": ["Not a valid integer."]}),  # ARABIC-INDIC DIGIT FIVE
+            ("limit=1_0", {"limit": ["Not a valid integer."]}),
+            ("limit=%2B5", {"limit": ["Not a valid integer."]}),
+            ("limit=%205", {"limit": ["Not a valid integer."]}),
+            ("limit=5%0A", {"limit": ["Not a valid integer."]}),
+            ("limit=", {"limit": ["Not a valid integer."]}),
             ("order=sideways", {"order": ["Must be one of: asc, desc."]}),
             (
                 "status=true",

@@ -31,6 +31,18 @@ class StrictFloat(fields.Float):
         return super()._deserialize(value, attr, data, **kwargs)
 
 
+class QueryInteger(fields.Integer):
+    """A whole number in a query string, in ASCII digits only. Python's ``int`` also
+    reads a sign, spaces around, underscores between digits and other scripts'
+    digits (``limit=٥`` as 5, ``limit=1_0`` as 10), which a cache, a proxy or a
+    client library would take for another value, or for none."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
+        if not (isinstance(value, str) and value.isascii() and value.isdigit()):
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
 class Text(fields.String):
     """A JSON string of text a person typed, under the rule of ``timeline.domain.text``:
     one line (``multiline=False``, for titles, names and tags) or several (summaries,

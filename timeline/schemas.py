@@ -30,6 +30,7 @@ from .fields import (
     Cursor,
     HttpUrl,
     PartialDateString,
+    QueryInteger,
     StatusEnum,
     StrictBoolean,
     StrictFloat,
@@ -668,7 +669,7 @@ def _order() -> fields.String:
 
 
 class PageQuery(Schema):
-    limit = fields.Integer(
+    limit = QueryInteger(
         load_default=DEFAULT_PAGE,
         validate=validate.Range(1, MAX_PAGE),
         metadata={"description": f"Page size, 1 to {MAX_PAGE}"},
