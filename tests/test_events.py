@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+import uuid
+
 from tests.factories import SEED_URL, create_event, etag, event_body, source_body
 
 API = "/api/v1"
@@ -102,6 +105,39 @@ class TestCreateEvent:
         second = create_event(client, tokens.editor, citations=[{**cited, **again}])
         assert first["citations"][0]["source"]["id"] == second["citations"][0]["source"]["id"]
         assert len(client.get(f"{API}/sources").get_json()["items"]) == 1
+
+    def test_ids_begin_with_the_time_they_were_made_and_sort_in_that_order(self, client, tokens):
+        before = time.time_ns() // 1_000_000
+        events = [
+            create_event(
+                client,
+                tokens.editor,
+                title=f"Event {n}",
+                citations=[
+                    {
+                        "source": source_body(url=f"https://example.org/{n}"),
+                        "quote": "Q",
+                        "stance": "supports",
+                    }
+                ],
+            )
+            for n in range(3)
+        ]
+        after = time.time_ns() // 1_000_000
+        made = [
+            uuid.UUID(id_)
+            for event in events
+            for id_ in (
+                event["citations"][0]["source"]["id"],
+                event["citations"][0]["id"],
+                event["id"],
+            )
+        ]
+        # UUIDs of version 7 (RFC 9562): the first 48 bits are the Unix time in ms.
+        assert {id_.version for id_ in made} == {7}
+        assert all(before <= id_.int >> 80 <= after for id_ in made)
+        created = [uuid.UUID(event["id"]) for event in events]
+        assert created == sorted(created)
 
 
 class TestGetEvent:
