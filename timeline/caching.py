@@ -48,6 +48,7 @@ from werkzeug.http import http_date
 from .change_counts import Count, SqliteDataVersion, change_count
 from .domain.countries import CountryPair
 from .feed import last_position, position_read
+from .http import view_method
 from .models import Event, Source
 from .read_model import Page, PositionRead
 from .services import stored_etag
@@ -346,13 +347,7 @@ def public_cache_control(config: dict[str, Any]) -> str:
 
 
 def _declared_policy() -> CachePolicy | None:
-    view = current_app.view_functions.get(request.endpoint or "")
-    view_class = getattr(view, "view_class", None)
-    # MethodView answers HEAD with get.
-    method = getattr(view_class, request.method.lower(), None) or (
-        getattr(view_class, "get", None) if request.method == "HEAD" else None
-    )
-    return getattr(method, "cache_policy", None)
+    return getattr(view_method(), "cache_policy", None)
 
 
 @functools.lru_cache(maxsize=2)

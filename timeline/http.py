@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import functools
 import io
-from typing import IO
+from collections.abc import Callable
+from typing import IO, Any
 
 from flask import Flask, current_app, request
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -81,6 +82,26 @@ def require_json_body() -> None:
             f"(got '{request.mimetype or 'none'}').",
             headers={"Accept-Patch": "application/json"} if request.method == "PATCH" else None,
         )
+
+
+def view_method() -> Callable[..., Any] | None:
+    """The method of the MethodView class that answers this request (its ``get`` for
+    a HEAD, as MethodView answers one without a ``head``), where the hooks read what
+    the method declares (its query schema, cache policy, rate limit); None for a view
+    of another kind, or a request that matched no route."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    return None if view is None else _method_of(view, request.method)
+
+
+@functools.lru_cache(maxsize=1024)
+def _method_of(view: Callable[..., Any], method: str) -> Callable[..., Any] | None:
+    view_class = getattr(view, "view_class", None)
+    if view_class is None:
+        return None
+    found = getattr(view_class, method.lower(), None)
+    if found is None and method == "HEAD":
+        found = getattr(view_class, "get", None)
+    return found
 
 
 def require_host() -> None:

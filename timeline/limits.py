@@ -18,13 +18,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, request
 from flask_limiter import ApplicationLimit, Limiter, RateLimitExceeded
 from limits import parse_many
 
 from .apidoc import document
 from .auth import valid_token
 from .errors import TooManyRequests, problem_response
+from .http import view_method
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -88,14 +89,7 @@ def searching() -> bool:
 
 
 def _mark_of_request() -> _Mark | None:
-    view = current_app.view_functions.get(request.endpoint or "")
-    view_class = getattr(view, "view_class", None)
-    if view_class is None:
-        return None
-    method = getattr(view_class, request.method.lower(), None)
-    if method is None and request.method == "HEAD":
-        method = getattr(view_class, "get", None)
-    mark = getattr(method, _MARK, None)
+    mark = getattr(view_method(), _MARK, None)
     return mark if isinstance(mark, _Mark) else None
 
 

@@ -9,14 +9,14 @@ from urllib.parse import urlencode
 
 import marshmallow as ma
 import orjson
-from flask import Request, Response, current_app, request
+from flask import Request, Response, request
 from flask_smorest import Api, Blueprint
 from webargs.flaskparser import FlaskParser, is_json_request
 from webargs.multidictproxy import MultiDictProxy
 
 from .. import json_body
 from ..errors import invalid_input
-from ..http import public_url
+from ..http import public_url, view_method
 from ..read_model import Page
 
 API_PREFIX = "/api/v1"
@@ -124,11 +124,9 @@ def _declared_parameters(schema: ma.Schema) -> dict[str, ma.fields.Field]:
 
 
 def _check_query_string() -> None:
-    view_class = getattr(current_app.view_functions.get(request.endpoint or ""), "view_class", None)
-    if view_class is None or request.method == "OPTIONS" or not request.args:
+    method = view_method()
+    if method is None or request.method == "OPTIONS" or not request.args:
         return
-    # MethodView answers HEAD with get unless it has a head of its own.
-    method = getattr(view_class, request.method.lower(), None) or getattr(view_class, "get", None)
     schema: ma.Schema | None = getattr(method, "query_schema", None)
     declared = _declared_parameters(schema) if schema is not None else {}
     errors: dict[str, list[str]] = {}
